@@ -1,0 +1,158 @@
+"""Deployment settings: where the mailbox, SMTP server, database and files are.
+
+Read from a TOML file and then from the environment (`INTAKE_…`, nested with `__`, e.g.
+`INTAKE_IMAP__HOST`), the environment winning. Passwords come only from the environment or a
+secrets file (`INTAKE_IMAP__PASSWORD_FILE`, as Docker and systemd provide them); the TOML file
+never needs one. Connections use TLS with verified certificates unless `security = "plain"` is
+written explicitly (loopback test servers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Security = Literal["tls", "starttls", "plain"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _WithPassword(_Section):
+    password: SecretStr | None = None
+    password_file: Path | None = None
+
+    def secret(self) -> str | None:
+        """The password from the environment, or read from the secrets file."""
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_file is not None:
+            return self.password_file.read_text(encoding="utf-8").strip()
+        return None
+
+
+class ImapSettings(_WithPassword):
+    host: str
+    port: int | None = None
+    security: Security = "tls"
+    username: str
+    timeout_seconds: float = 60.0
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "tls" else 143)
+
+
+class MaildirSettings(_Section):
+    path: Path
+
+
+class MailboxSettings(_Section):
+    """Which mailbox is polled and what is done with a message once handled."""
+
+    kind: Literal["imap", "maildir"] = "imap"
+    imap: ImapSettings | None = None
+    maildir: MaildirSettings | None = None
+    folder: str = "INBOX"
+    # "move" puts handled mail into the folders below; "flag" leaves it in place with a keyword.
+    post_action: Literal["move", "flag"] = "move"
+    processed_folder: str = "Processed"
+    rejected_folder: str = "Rejected"
+    batch_size: int = Field(default=20, ge=1, le=500)
+    max_message_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
+
+    @model_validator(mode="after")
+    def _kind_has_its_section(self) -> MailboxSettings:
+        if self.kind == "imap" and self.imap is None:
+            raise ValueError("mailbox.kind = 'imap' needs a [mailbox.imap] section")
+        if self.kind == "maildir" and self.maildir is None:
+            raise ValueError("mailbox.kind = 'maildir' needs a [mailbox.maildir] section")
+        return self
+
+
+class SmtpSettings(_WithPassword):
+    host: str
+    port: int | None = None
+    security: Security = "starttls"
+    username: str | None = None
+    timeout_seconds: float = 60.0
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"tls": 465, "starttls": 587, "plain": 25}[self.security]
+
+
+class OutgoingSettings(_Section):
+    """How replies leave: over SMTP, or written as .eml files into a folder (demo, dry runs)."""
+
+    kind: Literal["smtp", "file"] = "smtp"
+    smtp: SmtpSettings | None = None
+    file_dir: Path | None = None
+    from_name: str = "Sở Nội vụ – Phòng Xây dựng chính quyền"
+    max_attempts: int = Field(default=8, ge=1)
+    max_replies_per_sender_per_day: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _kind_has_its_section(self) -> OutgoingSettings:
+        if self.kind == "smtp" and self.smtp is None:
+            raise ValueError("outgoing.kind = 'smtp' needs an [outgoing.smtp] section")
+        if self.kind == "file" and self.file_dir is None:
+            raise ValueError("outgoing.kind = 'file' needs outgoing.file_dir")
+        return self
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///var/intake.db"
+
+
+class StorageSettings(_Section):
+    # Attachments are kept here, content-addressed; raw messages are kept in the database.
+    files_dir: Path = Path("var/files")
+
+
+class ScheduleSettings(_Section):
+    poll_minutes: float = Field(default=5, gt=0)
+    max_processing_attempts: int = Field(default=3, ge=1)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INTAKE_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    campaign_file: Path
+    mailbox: MailboxSettings
+    outgoing: OutgoingSettings
+    database: DatabaseSettings = DatabaseSettings()
+    storage: StorageSettings = StorageSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+
+
+def load_settings(path: Path) -> Settings:
+    """Settings from `path` overlaid by the environment."""
+    if not path.is_file():
+        raise FileNotFoundError(f"Không tìm thấy tệp cấu hình {path}")
+
+    class _FromFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            toml = TomlConfigSettingsSource(settings_cls, toml_file=path)
+            return (init_settings, env_settings, toml)
+
+    return Settings.model_validate(_FromFile().model_dump())

@@ -1,0 +1,517 @@
+"""Read a message's attachments: the nomination list from spreadsheets, the other papers by name.
+
+The list reader finds the header row wherever it sits (under a merged title block, over a
+"Nam / Nữ" sub-header, above a row that only numbers the columns), maps columns by their
+Vietnamese names with or without diacritics, and reads rows until the totals line or the
+signature block. Whether a row is a collective or an individual comes from a kind column, the
+section rows "I. TẬP THỂ" / "II. CÁ NHÂN", the sheet name, or the name column's header, in that
+order. Problems in the unit's files are returned as findings, never raised.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from io import BytesIO
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from config.campaign import Campaign, DocumentKind, NomineeKind
+from pipeline.documents import (
+    SPREADSHEET_EXTENSIONS,
+    UNSUPPORTED_SPREADSHEET_EXTENSIONS,
+    classify_document,
+)
+from pipeline.findings import finding
+from pipeline.model import Attachment, Document, Extraction, Finding, Location, Nominee
+from pipeline.text import clean, contains_phrase, fold
+
+MAX_ROWS_PER_SHEET = 5000
+HEADER_SEARCH_ROWS = 40
+
+# Column synonyms, folded. A header cell belongs to the field whose longest synonym it contains;
+# synonyms in EXACT_ONLY must be the whole cell (they are too short to search for).
+COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "stt": ("stt", "so tt", "so thu tu", "tt"),
+    "name": (
+        "ho va ten",
+        "ho ten",
+        "ten tap the",
+        "ten tap the ca nhan",
+        "tap the ca nhan duoc de nghi",
+        "ten don vi ca nhan",
+        "ten",
+    ),
+    "kind": ("tap the ca nhan", "tap the hay ca nhan", "loai doi tuong", "doi tuong", "loai"),
+    "award": (
+        "hinh thuc khen thuong",
+        "hinh thuc de nghi",
+        "hinh thuc",
+        "de nghi khen thuong",
+        "muc khen thuong",
+    ),
+    "position": ("chuc vu", "chuc danh", "chuc vu don vi cong tac"),
+    "workplace": ("don vi cong tac", "noi cong tac", "co quan cong tac", "don vi chu quan"),
+    "birth": ("nam sinh", "ngay sinh", "ngay thang nam sinh"),
+    "birth_male": ("nam",),
+    "birth_female": ("nu",),
+    "gender": ("gioi tinh",),
+    "summary": ("tom tat thanh tich", "thanh tich", "noi dung thanh tich"),
+    "turnout": ("ty le cu tri di bau", "ty le cu tri", "ty le di bau", "ty le bau cu"),
+    "note": ("ghi chu",),
+}
+EXACT_ONLY = frozenset({"tt", "ten", "loai", "nam", "nu", "hinh thuc", "doi tuong"})
+COLUMN_LABELS = {
+    "name": "Họ và tên / Tên tập thể",
+    "award": "Hình thức khen thưởng",
+}
+
+_SECTION = re.compile(r"^\s*(?:[ivx]+|[a-d])\s*[.)/:-]\s*(.*)$")
+_TOTALS = ("tong cong", "tong so", "cong:", "tong:")
+_INDIVIDUAL_HINTS = ("ca nhan",)
+_COLLECTIVE_HINTS = ("tap the",)
+
+
+def _field_of(header: object) -> str | None:
+    text = re.sub(r"[^0-9a-z:]+", " ", fold(header)).strip()
+    if not text:
+        return None
+    best: tuple[int, str] | None = None
+    for name, synonyms in COLUMN_SYNONYMS.items():
+        for syn in synonyms:
+            hit = text == syn if syn in EXACT_ONLY else contains_phrase(text, syn)
+            if hit and (best is None or len(syn) > best[0]):
+                best = (len(syn), name)
+    return best[1] if best else None
+
+
+def _kind_from_text(text: str) -> NomineeKind | None:
+    folded = fold(text)
+    individual = any(contains_phrase(folded, h) for h in _INDIVIDUAL_HINTS)
+    collective = any(contains_phrase(folded, h) for h in _COLLECTIVE_HINTS)
+    if individual and not collective:
+        return NomineeKind.INDIVIDUAL
+    if collective and not individual:
+        return NomineeKind.COLLECTIVE
+    return None
+
+
+def _kind_from_cell(value: object) -> NomineeKind | None:
+    folded = fold(value)
+    if folded in {"tt", "tap the"} or folded.startswith("tap the"):
+        return NomineeKind.COLLECTIVE
+    if folded in {"cn", "ca nhan"} or folded.startswith("ca nhan"):
+        return NomineeKind.INDIVIDUAL
+    return None
+
+
+def awards_in(text: str, campaign: Campaign) -> frozenset[str]:
+    """The campaign's award codes a cell mentions by name or alias (possibly several)."""
+    folded = re.sub(r"[^0-9a-z]+", " ", fold(text)).strip()
+    found = set()
+    for code, award in campaign.awards.items():
+        if any(contains_phrase(folded, p) for p in award.match_phrases):
+            found.add(code)
+    return frozenset(found)
+
+
+@dataclass
+class _Header:
+    row: int  # 1-based row of the header
+    data_start: int  # 1-based first row that may hold data
+    columns: dict[str, int] = field(default_factory=dict)  # field -> 0-based column index
+    name_header: str = ""
+
+
+def _find_header(rows: Sequence[Sequence[object]]) -> _Header | None:
+    best: _Header | None = None
+    best_score = 1
+    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns: dict[str, int] = {}
+        for j, cell in enumerate(row):
+            if isinstance(cell, str):
+                name = _field_of(cell)
+                if name and name not in columns:
+                    columns[name] = j
+        score = len(columns)
+        if "name" in columns and score > best_score:
+            best_score = score
+            best = _Header(
+                row=i + 1, data_start=i + 2, columns=columns, name_header=str(row[columns["name"]])
+            )
+    if best is None:
+        return None
+    # A sub-header row (e.g. "Nam" / "Nữ" under a merged "Năm sinh") refines the columns.
+    nxt = rows[best.row] if best.row < len(rows) else ()
+    sub = {j: _field_of(c) for j, c in enumerate(nxt) if isinstance(c, str)}
+    if sub and all(v is not None for v in sub.values()):
+        for j, name in sub.items():
+            if name is not None:
+                best.columns = {k: v for k, v in best.columns.items() if v != j or k == name}
+                best.columns[name] = j
+        best.data_start += 1
+    # A row that only numbers the columns ("1", "2", "(3)") is not data.
+    if best.data_start - 1 < len(rows) and _is_numbering_row(rows[best.data_start - 1]):
+        best.data_start += 1
+    return best
+
+
+def _is_numbering_row(row: Sequence[object]) -> bool:
+    values = [c for c in row if c not in (None, "")]
+    if len(values) < 3:
+        return False
+    numbers = []
+    for v in values:
+        text = str(v).strip().strip("()")
+        if not text.isdigit():
+            return False
+        numbers.append(int(text))
+    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
+
+
+def _cell(row: Sequence[object], index: int | None) -> object:
+    if index is None or index >= len(row):
+        return None
+    return row[index]
+
+
+def _excel_serial_to_date(serial: float) -> date:
+    return date(1899, 12, 30) + timedelta(days=int(serial))
+
+
+def parse_birth_year(value: object) -> int | None:
+    """A year from 1978, 1978.0, '1978', '12/03/1978', a date, or an Excel date serial."""
+    if isinstance(value, datetime | date):
+        return value.year
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = int(value)
+        if 1900 <= number <= 2100:
+            return number
+        if 3000 < number < 80000:
+            return _excel_serial_to_date(number).year
+        return None
+    text = clean(value)
+    match = re.fullmatch(r"(?:\d{1,2}[/.-]){0,2}(\d{4})", text)
+    if match and 1900 <= int(match.group(1)) <= 2100:
+        return int(match.group(1))
+    return None
+
+
+def parse_percent(value: object) -> float | None:
+    """Turnout as a percentage from 0.998, 99.8, '99,8%', '99,80 %'."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        text = clean(value).replace("%", "").replace(" ", "").replace(",", ".")
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+    if 0 <= number <= 1:
+        number *= 100
+    return round(number, 2) if 0 <= number <= 100 else None
+
+
+def _section_kind(row: Sequence[object]) -> tuple[bool, NomineeKind | None]:
+    """Whether a row is a section or group row, and the kind it announces if any."""
+    values = [clean(c) for c in row if clean(c)]
+    if not values or len(values) > 2:
+        return False, None
+    match = _SECTION.match(fold(values[0]))
+    if match is None:
+        # An unnumbered "TẬP THỂ" / "CÁ NHÂN" line on its own.
+        kind = _kind_from_cell(values[0]) if len(values) == 1 else None
+        return kind is not None, kind
+    return True, _kind_from_text(match.group(1))
+
+
+def _is_totals_row(row: Sequence[object]) -> bool:
+    return any(fold(c).startswith(_TOTALS) for c in row if isinstance(c, str))
+
+
+class _SheetReader:
+    """Reads one worksheet's rows into nominees and findings."""
+
+    def __init__(self, campaign: Campaign, filename: str, sheet: str) -> None:
+        self.campaign = campaign
+        self.filename = filename
+        self.sheet = sheet
+        self.nominees: list[Nominee] = []
+        self.findings: list[Finding] = []
+
+    def loc(self, row: int, column: int | None = None) -> Location:
+        letter = get_column_letter(column + 1) if column is not None else None
+        return Location(self.filename, self.sheet, row, letter)
+
+    def read(self, rows: Sequence[Sequence[object]]) -> bool:
+        """Read the sheet; False when it has no recognisable list (e.g. an instructions sheet)."""
+        header = _find_header(rows)
+        if header is None:
+            return False
+        title_text = " ".join(clean(c) for r in rows[: header.row - 1] for c in r if clean(c))
+        default_awards = awards_in(title_text, self.campaign)
+        if len(default_awards) != 1:
+            default_awards = awards_in(self.sheet, self.campaign)
+        if len(default_awards) != 1:
+            default_awards = frozenset()
+        sheet_kind = _kind_from_text(self.sheet) or _kind_from_text(header.name_header)
+        if "award" not in header.columns and not default_awards:
+            self.findings.append(
+                finding(
+                    "COLUMN_MISSING", location=self.loc(header.row), column=COLUMN_LABELS["award"]
+                )
+            )
+            return True
+        self._read_rows(rows, header, sheet_kind, default_awards)
+        return True
+
+    def _read_rows(
+        self,
+        rows: Sequence[Sequence[object]],
+        header: _Header,
+        sheet_kind: NomineeKind | None,
+        default_awards: frozenset[str],
+    ) -> None:
+        cols = header.columns
+        section_kind: NomineeKind | None = None
+        seen_data = False
+        after_blank = False
+        for index in range(header.data_start - 1, len(rows)):
+            row = rows[index]
+            row_no = index + 1
+            if all(clean(c) == "" for c in row):
+                after_blank = seen_data
+                continue
+            if _is_totals_row(row):
+                break
+            is_section, kind = _section_kind(row)
+            if is_section:
+                section_kind = kind or section_kind
+                continue
+            name = clean(_cell(row, cols.get("name")))
+            stt = clean(_cell(row, cols.get("stt")))
+            award_text = clean(_cell(row, cols.get("award")))
+            if after_blank and not stt and not award_text:
+                break  # the signature block under the table
+            if not name:
+                if stt or award_text:
+                    self.findings.append(
+                        finding(
+                            "CELL_EMPTY",
+                            location=self.loc(row_no, cols["name"]),
+                            column=COLUMN_LABELS["name"],
+                        )
+                    )
+                continue
+            seen_data = True
+            self._read_nominee(row, row_no, name, cols, section_kind or sheet_kind, default_awards)
+
+    def _read_nominee(
+        self,
+        row: Sequence[object],
+        row_no: int,
+        name: str,
+        cols: dict[str, int],
+        context_kind: NomineeKind | None,
+        default_awards: frozenset[str],
+    ) -> None:
+        kind = _kind_from_cell(_cell(row, cols.get("kind"))) or context_kind
+        if kind is None:
+            self.findings.append(
+                finding("KIND_UNKNOWN", location=self.loc(row_no, cols["name"]), name=name)
+            )
+            return
+        award_text = clean(_cell(row, cols.get("award")))
+        awards = awards_in(award_text, self.campaign) if award_text else default_awards
+        if not awards:
+            if award_text:
+                self.findings.append(
+                    finding(
+                        "AWARD_UNKNOWN",
+                        location=self.loc(row_no, cols.get("award")),
+                        value=award_text,
+                        award_names=", ".join(f'"{a.name}"' for a in self.campaign.awards.values()),
+                    )
+                )
+            else:
+                self.findings.append(
+                    finding(
+                        "CELL_EMPTY",
+                        location=self.loc(row_no, cols.get("award")),
+                        column=COLUMN_LABELS["award"],
+                    )
+                )
+            return
+        birth_year, gender = self._birth(row, row_no, cols)
+        turnout = None
+        turnout_raw = _cell(row, cols.get("turnout"))
+        if clean(turnout_raw):
+            turnout = parse_percent(turnout_raw)
+            if turnout is None:
+                self.findings.append(
+                    finding(
+                        "TURNOUT_INVALID",
+                        location=self.loc(row_no, cols.get("turnout")),
+                        value=clean(turnout_raw),
+                    )
+                )
+        self.nominees.append(
+            Nominee(
+                kind=kind,
+                name=name,
+                awards=awards,
+                location=self.loc(row_no),
+                position=clean(_cell(row, cols.get("position"))),
+                workplace=clean(_cell(row, cols.get("workplace"))),
+                birth_year=birth_year,
+                gender=gender,
+                summary=clean(_cell(row, cols.get("summary"))),
+                turnout_percent=turnout,
+                note=clean(_cell(row, cols.get("note"))),
+            )
+        )
+
+    def _birth(
+        self, row: Sequence[object], row_no: int, cols: dict[str, int]
+    ) -> tuple[int | None, str]:
+        gender = clean(_cell(row, cols.get("gender")))
+        candidates: list[tuple[int | None, object, str]] = [
+            (cols.get("birth_male"), _cell(row, cols.get("birth_male")), "Nam"),
+            (cols.get("birth_female"), _cell(row, cols.get("birth_female")), "Nữ"),
+            (cols.get("birth"), _cell(row, cols.get("birth")), gender),
+        ]
+        for column, raw, sex in candidates:
+            if clean(raw):
+                year = parse_birth_year(raw)
+                if year is None:
+                    self.findings.append(
+                        finding(
+                            "BIRTH_YEAR_INVALID",
+                            location=self.loc(row_no, column),
+                            value=clean(raw),
+                        )
+                    )
+                return year, sex
+        return None, gender
+
+
+def _read_rows(
+    payload: bytes, filename: str
+) -> tuple[list[tuple[str, list[list[Any]]]], Finding | None]:
+    """All sheets' cell values, or the reason the file cannot be opened."""
+    try:
+        workbook = load_workbook(BytesIO(payload), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
+        reason = "tệp bị hỏng, có mật khẩu hoặc không phải bảng tính Excel"
+        return [], finding(
+            "LIST_UNREADABLE",
+            location=Location(filename),
+            file=filename,
+            reason=f"{reason} ({type(err).__name__})",
+        )
+    sheets = []
+    too_long: Finding | None = None
+    try:
+        for ws in workbook.worksheets:
+            rows: list[list[Any]] = []
+            for row in ws.iter_rows(values_only=True):
+                if len(rows) >= MAX_ROWS_PER_SHEET:
+                    too_long = finding(
+                        "TOO_MANY_ROWS",
+                        location=Location(filename, ws.title),
+                        limit=MAX_ROWS_PER_SHEET,
+                    )
+                    break
+                rows.append(list(row))
+            sheets.append((ws.title, rows))
+    finally:
+        workbook.close()
+    return sheets, too_long
+
+
+def read_nomination_list(
+    attachment: Attachment, campaign: Campaign
+) -> tuple[list[Nominee], list[Finding], bool]:
+    """Nominees and findings from one spreadsheet; the flag says whether any list was found."""
+    sheets, problem = _read_rows(attachment.payload, attachment.filename)
+    findings = [problem] if problem else []
+    if problem and not sheets:
+        return [], findings, True  # unreadable: reported, and it counts as the list
+    nominees: list[Nominee] = []
+    found = False
+    for title, rows in sheets:
+        reader = _SheetReader(campaign, attachment.filename, title)
+        if reader.read(rows):
+            found = True
+            nominees += reader.nominees
+            findings += reader.findings
+    if not found:
+        findings.append(finding("HEADER_NOT_FOUND", location=Location(attachment.filename)))
+    return nominees, findings, True
+
+
+def _as_document(attachment: Attachment, kind: DocumentKind) -> Document:
+    return Document(
+        filename=attachment.filename,
+        kind=kind,
+        content_type=attachment.content_type,
+        size=len(attachment.payload),
+        sha256=attachment.sha256,
+    )
+
+
+def extract(attachments: Iterable[Attachment], campaign: Campaign) -> Extraction:
+    """Read every attachment of a message: lists from spreadsheets, papers by their names."""
+    result = Extraction()
+    word_lists: list[str] = []
+    for attachment in attachments:
+        if attachment.inline and attachment.content_type.startswith("image/"):
+            continue  # a logo or signature picture in the body, not a document
+        ext = attachment.extension
+        if ext in SPREADSHEET_EXTENSIONS:
+            nominees, findings, _ = read_nomination_list(attachment, campaign)
+            result.nominees += nominees
+            result.findings += findings
+            result.list_files.append(attachment.filename)
+            result.documents.append(_as_document(attachment, DocumentKind.NOMINATION_LIST))
+        elif ext in UNSUPPORTED_SPREADSHEET_EXTENSIONS:
+            result.findings.append(
+                finding(
+                    "LIST_FORMAT_UNSUPPORTED",
+                    location=Location(attachment.filename),
+                    file=attachment.filename,
+                    extension=ext,
+                )
+            )
+            result.list_files.append(attachment.filename)
+            result.documents.append(_as_document(attachment, DocumentKind.NOMINATION_LIST))
+        else:
+            kind = classify_document(attachment.filename)
+            if kind is DocumentKind.NOMINATION_LIST:
+                word_lists.append(attachment.filename)
+            elif kind is DocumentKind.OTHER:
+                result.findings.append(
+                    finding(
+                        "DOCUMENT_UNRECOGNISED",
+                        location=Location(attachment.filename),
+                        file=attachment.filename,
+                    )
+                )
+            result.documents.append(_as_document(attachment, kind))
+    if not result.list_files:
+        note = ""
+        if word_lists:
+            note = (
+                f" Tệp {', '.join(word_lists)} có vẻ là danh sách nhưng không phải bảng tính"
+                " nên không đọc được số liệu."
+            )
+        result.findings.append(finding("LIST_MISSING", word_list=note))
+    elif not result.nominees and not any(f.severity == "error" for f in result.findings):
+        result.findings.append(finding("NO_NOMINEES", location=Location(result.list_files[0])))
+    return result

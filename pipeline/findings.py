@@ -1,0 +1,166 @@
+"""The catalogue of findings: every code a rule can raise, its severity and its Vietnamese text.
+
+Codes are stable (stored, shown to operators, documented in docs/findings.md); the text says what
+is wrong and, as `fix`, the shortest way to put it right. Rules build findings only through
+`finding()`, so all the wording a unit reads about its files lives in this one table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.model import Finding, Location, Severity
+
+
+@dataclass(frozen=True)
+class FindingType:
+    severity: Severity
+    message: str
+    fix: str
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+CATALOGUE: dict[str, FindingType] = {
+    # Finding the list
+    "LIST_MISSING": FindingType(
+        E,
+        "Thư không kèm danh sách đề nghị khen thưởng dạng bảng tính Excel.{word_list}",
+        "Đính kèm danh sách đề nghị (tệp Excel .xlsx) và gửi lại toàn bộ hồ sơ.",
+    ),
+    "LIST_FORMAT_UNSUPPORTED": FindingType(
+        E,
+        "Tệp {file} có định dạng {extension}, hệ thống chưa đọc được định dạng này.",
+        "Mở tệp bằng Excel, chọn File → Save As → Excel Workbook (.xlsx), rồi gửi lại tệp .xlsx.",
+    ),
+    "LIST_UNREADABLE": FindingType(
+        E,
+        "Không mở được tệp {file}: {reason}.",
+        "Kiểm tra tệp mở được bằng Excel và không đặt mật khẩu, lưu lại dạng .xlsx rồi gửi lại.",
+    ),
+    "HEADER_NOT_FOUND": FindingType(
+        E,
+        "Không tìm thấy dòng tiêu đề cột của danh sách.",
+        'Danh sách cần một dòng tiêu đề có cột "Họ và tên" (hoặc "Tên tập thể") và cột '
+        '"Hình thức khen thưởng", như mẫu danh sách đề nghị.',
+    ),
+    "COLUMN_MISSING": FindingType(
+        E,
+        'Danh sách thiếu cột "{column}".',
+        'Thêm cột "{column}" vào dòng tiêu đề và điền cho từng dòng.',
+    ),
+    "NO_NOMINEES": FindingType(
+        E,
+        "Danh sách không có tập thể, cá nhân nào được đề nghị.",
+        "Điền các tập thể, cá nhân đề nghị khen thưởng bên dưới dòng tiêu đề rồi gửi lại.",
+    ),
+    "TOO_MANY_ROWS": FindingType(
+        E,
+        "Trang tính có hơn {limit} dòng; hệ thống chỉ đọc {limit} dòng đầu.",
+        "Xóa các dòng thừa, chỉ giữ danh sách đề nghị, rồi gửi lại.",
+    ),
+    # Reading rows
+    "CELL_EMPTY": FindingType(
+        E,
+        'Ô "{column}" bị bỏ trống.',
+        'Điền "{column}" cho dòng này.',
+    ),
+    "KIND_UNKNOWN": FindingType(
+        E,
+        'Không xác định được "{name}" là tập thể hay cá nhân.',
+        'Đặt dòng này dưới mục "I. TẬP THỂ" hoặc "II. CÁ NHÂN", hoặc thêm cột "Tập thể/Cá nhân".',
+    ),
+    "AWARD_UNKNOWN": FindingType(
+        E,
+        'Không nhận ra hình thức khen thưởng "{value}".',
+        "Ghi một trong các hình thức: {award_names}.",
+    ),
+    "BIRTH_YEAR_INVALID": FindingType(
+        W,
+        'Năm sinh "{value}" không hợp lệ.',
+        "Ghi năm sinh 4 chữ số (ví dụ 1978) hoặc ngày sinh dạng dd/mm/yyyy.",
+    ),
+    "TURNOUT_INVALID": FindingType(
+        E,
+        'Không đọc được tỷ lệ cử tri đi bầu "{value}".',
+        "Ghi tỷ lệ dạng số phần trăm, ví dụ 99,8%.",
+    ),
+    # Checking the list against the campaign
+    "DUPLICATE_NOMINEE": FindingType(
+        E,
+        '{kind} "{name}" được đề nghị {award} hai lần (trùng với dòng {other_row}).',
+        "Xóa một trong hai dòng trùng.",
+    ),
+    "QUOTA_EXCEEDED": FindingType(
+        E,
+        "Đơn vị đề nghị {count} {kind} tặng {award}, vượt chỉ tiêu được phân bổ là {allowed}.",
+        "Bớt {excess} {kind} để số đề nghị không quá {allowed}.",
+    ),
+    "PROVINCE_QUOTA_EXCEEDED": FindingType(
+        W,
+        "Đơn vị đề nghị {count} {kind} tặng {award}, trong khi cả tỉnh chỉ có {allowed}.",
+        "Sở Nội vụ sẽ lựa chọn trong số được đề nghị; nên đề nghị các trường hợp tiêu biểu nhất.",
+    ),
+    "AWARD_PREREQUISITE_MISSING": FindingType(
+        E,
+        '{kind} "{name}" được đề nghị {award} nhưng không được đề nghị {required}.',
+        '{award} được lựa chọn trong số các tập thể, cá nhân đề nghị {required}: ghi "{name}" '
+        "là đề nghị cả {required} (trong cột Hình thức khen thưởng hoặc thêm một dòng).",
+    ),
+    "DOCUMENT_MISSING": FindingType(
+        E,
+        "Hồ sơ đề nghị {award} thiếu {document}.",
+        'Đính kèm {document} (tệp .pdf, .doc hoặc .docx; tên tệp có chữ "{document}").',
+    ),
+    "NOMINEE_DOCUMENT_MISSING": FindingType(
+        E,
+        'Thiếu {document} của {kind} "{name}" (đề nghị {award}).',
+        'Đính kèm {document} của "{name}", đặt tên tệp có chữ "{document}" và tên '
+        '"{name}"{alternative}.',
+    ),
+    "TURNOUT_MISSING": FindingType(
+        W,
+        'Chưa ghi tỷ lệ cử tri đi bầu của "{name}" nên chưa kiểm tra được tiêu chuẩn {award}.',
+        'Ghi tỷ lệ cử tri đi bầu (ví dụ 99,8%) nếu "{name}" là xã, phường, thị trấn hoặc huyện.',
+    ),
+    "TURNOUT_BELOW_THRESHOLD": FindingType(
+        E,
+        'Tỷ lệ cử tri đi bầu của "{name}" là {turnout}%, thấp hơn mức {threshold}% '
+        "cần có để đề nghị {award}.",
+        'Bỏ "{name}" khỏi đề nghị {award}, hoặc sửa lại tỷ lệ nếu ghi nhầm.',
+    ),
+    "LATE_SUBMISSION": FindingType(
+        E,
+        "Hồ sơ nhận lúc {received}, sau thời hạn {deadline} ({stated}).",
+        "{late_fix}",
+    ),
+    "DOCUMENT_UNRECOGNISED": FindingType(
+        W,
+        "Không xác định được tệp {file} là loại tài liệu nào trong hồ sơ.",
+        'Đặt tên tệp có chữ "Tờ trình", "Biên bản", "Tóm tắt thành tích" hoặc '
+        '"Báo cáo thành tích".',
+    ),
+}
+
+
+def finding(
+    code: str,
+    *,
+    location: Location | None = None,
+    value: object = None,
+    severity: Severity | None = None,
+    **params: Any,
+) -> Finding:
+    """A finding of a catalogued type, its text filled with `params` (and `value`)."""
+    kind = CATALOGUE[code]
+    text_value = None if value is None else str(value)
+    fields = {"value": text_value or "", **params}
+    return Finding(
+        code=code,
+        severity=severity or kind.severity,
+        message=kind.message.format(**fields),
+        fix=kind.fix.format(**fields),
+        location=location,
+        value=text_value,
+    )

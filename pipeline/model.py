@@ -1,0 +1,117 @@
+"""Plain data passed between the pipeline's stages. No I/O, no database: just values."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+from config.campaign import DocumentKind, NomineeKind
+
+
+class Severity(StrEnum):
+    ERROR = "error"  # blocks acceptance
+    WARNING = "warning"  # reported, does not block
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in the unit's files a finding points: file, sheet, 1-based row, column letter."""
+
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(f"tệp {self.file}")
+        if self.sheet:
+            parts.append(f"trang {self.sheet}")
+        if self.row:
+            parts.append(f"dòng {self.row}")
+        if self.column:
+            parts.append(f"cột {self.column}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a submission, with a stable code and a message for the unit."""
+
+    code: str
+    severity: Severity
+    message: str
+    fix: str
+    location: Location | None = None
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    payload: bytes
+    inline: bool = False
+
+    @property
+    def extension(self) -> str:
+        return PurePosixPath(self.filename.lower()).suffix
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.payload).hexdigest()
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    message_id: str
+    from_address: str
+    from_name: str
+    subject: str
+    date: datetime | None
+    references: str
+    # Header names in lower case; only the headers the guards look at are kept.
+    headers: dict[str, str]
+    body_text: str
+    attachments: tuple[Attachment, ...]
+    defects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Nominee:
+    kind: NomineeKind
+    name: str
+    awards: frozenset[str]
+    location: Location
+    position: str = ""
+    workplace: str = ""
+    birth_year: int | None = None
+    gender: str = ""
+    summary: str = ""
+    turnout_percent: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """An attachment kept with the submission, with what kind of dossier paper it is."""
+
+    filename: str
+    kind: DocumentKind
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class Extraction:
+    """What the extract stage read from a message's attachments."""
+
+    nominees: list[Nominee] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    list_files: list[str] = field(default_factory=list)

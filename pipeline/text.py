@@ -1,0 +1,61 @@
+"""Vietnamese text helpers: cleaning for storage and display, keys for matching and comparing.
+
+Three levels, each for one purpose:
+- `clean` keeps the text as written (diacritics, case) but in NFC with tidy whitespace;
+- `person_key` compares names: case and tone placement ("Hoà"/"Hòa", "Uỷ"/"Ủy") do not matter,
+  but diacritics do ("Hòa" and "Hóa" are different people);
+- `fold` matches labels people type loosely (headers, award names, file names): no diacritics,
+  no case, "đ" as "d".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters that are invisible or spacing variants in office documents.
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
+# The five tone marks as combining characters (huyền, sắc, hỏi, ngã, nặng).
+_TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
+
+
+def clean(value: object) -> str:
+    """Text as written, in NFC, without zero-width characters and with whitespace folded."""
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value)).translate(_ZERO_WIDTH)
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold(value: object) -> str:
+    """Lower-case ASCII-ish form for loose matching: 'Hình thức Khen thưởng' -> 'hinh thuc khen thuong'."""
+    decomposed = unicodedata.normalize("NFD", clean(value).casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.replace("đ", "d")
+
+
+def compact(value: object) -> str:
+    """`fold` without anything but letters and digits: 'Tờ_trình-số 12' -> 'totrinhso12'."""
+    return re.sub(r"[^0-9a-z]", "", fold(value))
+
+
+def person_key(value: object) -> str:
+    """Comparison key for names: case-insensitive, tone placement unified, diacritics kept."""
+    words = []
+    for word in clean(value).casefold().split(" "):
+        decomposed = unicodedata.normalize("NFD", word)
+        tones = "".join(ch for ch in decomposed if ch in _TONE_MARKS)
+        base = "".join(ch for ch in decomposed if ch not in _TONE_MARKS)
+        words.append(unicodedata.normalize("NFC", base) + tones)
+    return " ".join(words)
+
+
+def contains_phrase(haystack_folded: str, phrase_folded: str) -> bool:
+    """Whether a folded phrase occurs in folded text on word boundaries."""
+    if not phrase_folded:
+        return False
+    return (
+        re.search(rf"(?<![0-9a-z]){re.escape(phrase_folded)}(?![0-9a-z])", haystack_folded)
+        is not None
+    )

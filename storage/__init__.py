@@ -1,0 +1,1 @@
+"""The database: table models, migrations and the queries the pipeline and the CLI need."""
