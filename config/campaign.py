@@ -68,6 +68,11 @@ class DocumentKind(StrEnum):
     OTHER = "other"
 
     @property
+    def short_label(self) -> str:
+        """What a file name should contain for the document to be recognised."""
+        return self.label.split(" họp")[0]
+
+    @property
     def label(self) -> str:
         return {
             DocumentKind.TO_TRINH: "Tờ trình",
@@ -184,9 +189,9 @@ class Campaign(_Strict):
 
     @property
     def last_moment_text(self) -> str:
-        """The deadline as a person reads it, e.g. '23 giờ 59 phút ngày 25/05/2021 (giờ Việt Nam)'."""
+        """The deadline as a person reads it, e.g. '23:59 ngày 25/05/2021 (giờ Việt Nam)'."""
         last = self.closes_at - timedelta(minutes=1)
-        return f"{last:%H} giờ {last:%M} phút ngày {last:%d/%m/%Y} (giờ Việt Nam)"
+        return f"{last:%H:%M} ngày {last:%d/%m/%Y} (giờ Việt Nam)"
 
     @cached_property
     def units_by_code(self) -> dict[str, Unit]:

@@ -111,12 +111,12 @@ CATALOGUE: dict[str, FindingType] = {
     "DOCUMENT_MISSING": FindingType(
         E,
         "Hồ sơ đề nghị {award} thiếu {document}.",
-        'Đính kèm {document} (tệp .pdf, .doc hoặc .docx; tên tệp có chữ "{document}").',
+        'Đính kèm {document} (tệp .pdf, .doc hoặc .docx; tên tệp có chữ "{document_short}").',
     ),
     "NOMINEE_DOCUMENT_MISSING": FindingType(
         E,
         'Thiếu {document} của {kind} "{name}" (đề nghị {award}).',
-        'Đính kèm {document} của "{name}", đặt tên tệp có chữ "{document}" và tên '
+        'Đính kèm {document} của "{name}", đặt tên tệp có chữ "{document_short}" và tên '
         '"{name}"{alternative}.',
     ),
     "TURNOUT_MISSING": FindingType(

@@ -25,9 +25,9 @@ class Location:
     row: int | None = None
     column: str | None = None
 
-    def describe(self) -> str:
+    def describe(self, include_file: bool = True) -> str:
         parts = []
-        if self.file:
+        if self.file and include_file:
             parts.append(f"tệp {self.file}")
         if self.sheet:
             parts.append(f"trang {self.sheet}")

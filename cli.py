@@ -1,0 +1,357 @@
+"""`intake`: the operator's command. Messages for the operator are in Vietnamese; logs in English.
+
+intake --config FILE poll        one cycle: fetch, process, file away, send; exit 0
+intake --config FILE status      per unit: current submission, state, counts vs allocation
+intake --config FILE run         the scheduler: poll every N minutes until stopped
+intake --config FILE health      database reachable and mailbox login works (exit 0/1)
+intake --config FILE check       settings and campaign file are valid
+intake --config FILE reprocess N put a quarantined or failed message back in the queue
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from config.campaign import Campaign, CampaignError, NomineeKind, load_campaign
+from config.settings import Settings, load_settings
+from pipeline.fetch import open_mailbox
+from pipeline.poll import Context, PollReport, poll_once
+from pipeline.send import open_transport
+from storage import repository
+from storage.db import open_database, ping
+from storage.files import FileStore
+from storage.models import InboundMessage, MailState, MessageState, Outcome, SubmissionStatus
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Tiếp nhận hồ sơ đề nghị khen thưởng qua thư điện tử.",
+)
+
+
+@dataclass
+class App:
+    settings: Settings
+    campaign: Campaign
+    engine: Engine
+
+    @property
+    def context(self) -> Context:
+        return Context(self.campaign, self.settings, FileStore(self.settings.storage.files_dir))
+
+    def poll(self) -> PollReport:
+        s = self.settings
+        mailbox = open_mailbox(s.mailbox, s.mailbox.imap.secret() if s.mailbox.imap else None)
+        transport = open_transport(
+            s.outgoing, s.outgoing.smtp.secret() if s.outgoing.smtp else None
+        )
+        return poll_once(self.engine, self.context, mailbox, transport)
+
+
+_state: dict[str, Path] = {}
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def load_app() -> App:
+    path = _state["config"]
+    try:
+        settings = load_settings(path)
+        campaign = load_campaign(settings.campaign_file)
+    except FileNotFoundError as err:
+        raise fail(str(err)) from None
+    except ValidationError as err:
+        lines = "\n".join(f"  - {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise fail(f"Tệp cấu hình {path} không hợp lệ:\n{lines}") from None
+    except CampaignError as err:
+        raise fail(str(err)) from None
+    return App(settings, campaign, open_database(settings.database.url))
+
+
+@app.callback()
+def main_options(
+    config: Annotated[
+        Path,
+        typer.Option("--config", "-c", envvar="INTAKE_CONFIG", help="Tệp cấu hình TOML."),
+    ] = Path("intake.toml"),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Ghi nhật ký chi tiết.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    _state["config"] = config
+
+
+@app.command()
+def poll() -> None:
+    """Chạy một lượt: lấy thư mới, xử lý, phân loại thư, gửi thư trả lời."""
+    report = load_app().poll()
+    if report.skipped_busy:
+        typer.echo("Một lượt xử lý khác đang chạy; lượt này bỏ qua.")
+        return
+    labels = {
+        Outcome.SUBMISSION: "hồ sơ",
+        Outcome.UNKNOWN_SENDER: "địa chỉ chưa đăng ký",
+        Outcome.AUTOMATIC: "thư tự động",
+        Outcome.DUPLICATE: "thư trùng",
+        Outcome.CORRESPONDENCE: "thư trao đổi",
+    }
+    handled = (
+        ", ".join(f"{n} {labels.get(Outcome(k), k)}" for k, n in report.outcomes.items())
+        or "không có"
+    )
+    typer.echo(f"Đã lấy {report.fetched} thư mới. Đã xử lý: {handled}.")
+    if report.failed or report.quarantined:
+        typer.echo(
+            f"Lỗi khi xử lý: {report.failed} thư (sẽ thử lại), {report.quarantined} thư bị cách ly."
+        )
+    typer.echo(
+        f"Đã gửi {report.sent} thư trả lời"
+        + (f", {report.deferred} thư chờ gửi lại" if report.deferred else "")
+        + (f", {report.send_failed} thư không gửi được" if report.send_failed else "")
+        + "."
+    )
+
+
+@app.command()
+def run() -> None:
+    """Chạy dịch vụ: tự động xử lý thư theo chu kỳ cho đến khi bị dừng."""
+    import scheduler
+
+    application = load_app()
+    scheduler.run_forever(
+        application.poll, application.settings.schedule.poll_minutes, application.campaign.timezone
+    )
+
+
+@app.command()
+def health() -> None:
+    """Kiểm tra cơ sở dữ liệu và đăng nhập hộp thư (mã thoát 0 nếu ổn)."""
+    application = load_app()
+    problems = []
+    try:
+        ping(application.engine)
+    except Exception as err:
+        problems.append(f"Không kết nối được cơ sở dữ liệu: {err}")
+    s = application.settings
+    try:
+        with open_mailbox(s.mailbox, s.mailbox.imap.secret() if s.mailbox.imap else None):
+            pass
+    except Exception as err:
+        problems.append(f"Không mở được hộp thư: {err}")
+    if problems:
+        raise fail("\n".join(problems), code=1)
+    typer.echo("Ổn: cơ sở dữ liệu và hộp thư đều truy cập được.")
+
+
+@app.command()
+def check() -> None:
+    """Kiểm tra tệp cấu hình và tệp chiến dịch."""
+    application = load_app()
+    c = application.campaign
+    total = c.allocation.total
+    typer.echo(f"Chiến dịch: {c.title}")
+    typer.echo(
+        f"Đơn vị: {len(c.units)}; phân bổ: {total.collectives} tập thể, {total.individuals} cá nhân"
+        + (" (số liệu minh họa)" if c.allocation.illustrative else "")
+    )
+    typer.echo(
+        f"Thời hạn: {c.deadline.stated}, tức đến {c.last_moment_text}; nộp muộn: "
+        + ("từ chối" if c.deadline.late_policy == "reject" else "tiếp nhận và đánh dấu")
+    )
+    typer.echo("Cấu hình hợp lệ.")
+
+
+@app.command()
+def reprocess(
+    message_id: Annotated[int, typer.Argument(help="Số thứ tự thư (xem `intake status`).")],
+) -> None:
+    """Đưa một thư bị cách ly hoặc bị lỗi trở lại hàng đợi xử lý."""
+    application = load_app()
+    with Session(application.engine) as session:
+        message = session.get(InboundMessage, message_id)
+        if message is None:
+            raise fail(f"Không có thư số {message_id}.")
+        if message.state not in (MessageState.QUARANTINED, MessageState.FAILED):
+            raise fail(
+                f"Thư số {message_id} đã được xử lý xong ({message.state}); không cần xử lý lại."
+            )
+        message.state, message.attempts = MessageState.RECEIVED, 0
+        session.add(message)
+        session.commit()
+    typer.echo(f"Thư số {message_id} sẽ được xử lý lại ở lượt tiếp theo.")
+
+
+def _status_data(application: App) -> dict[str, Any]:
+    c = application.campaign
+    tz = c.tz
+    allocated = c.allocation.award
+
+    def local(moment: datetime | None) -> str | None:
+        return moment.astimezone(tz).isoformat(timespec="minutes") if moment else None
+
+    units = []
+    with Session(application.engine) as session:
+        for st in repository.unit_statuses(session, c):
+            sub = st.submission
+            allocation = c.allocation_for(st.unit.code)
+            units.append(
+                {
+                    "code": st.unit.code,
+                    "name": st.unit.name,
+                    "kind": st.unit.kind.value,
+                    "allocation": {
+                        "collectives": allocation.collectives,
+                        "individuals": allocation.individuals,
+                    },
+                    "submissions": st.submissions_count,
+                    "current": None
+                    if sub is None
+                    else {
+                        "version": sub.version,
+                        "status": sub.status,
+                        "late": sub.late,
+                        "received_at": local(sub.received_at),
+                        "errors": sub.errors,
+                        "warnings": sub.warnings,
+                        "proposed": {
+                            code: {
+                                k.value: st.proposed.get(code, {}).get(k.value, 0)
+                                for k in NomineeKind
+                            }
+                            for code in c.awards
+                        },
+                    },
+                }
+            )
+
+        def describe(m: InboundMessage) -> dict[str, Any]:
+            return {
+                "id": m.id,
+                "from": m.from_address,
+                "subject": m.subject,
+                "received_at": local(m.received_at or m.fetched_at),
+                "detail": m.outcome_detail,
+                "error": m.last_error,
+            }
+
+        unknown = [
+            describe(m)
+            for m in repository.messages_with_outcome(
+                session, Outcome.UNKNOWN_SENDER, Outcome.CORRESPONDENCE
+            )
+        ]
+        stuck = [
+            describe(m)
+            for m in repository.messages_in_state(
+                session, MessageState.QUARANTINED, MessageState.FAILED
+            )
+        ]
+        outbox = repository.mail_counts(session)
+    accepted = [
+        u for u in units if u["current"] and u["current"]["status"] != SubmissionStatus.REJECTED
+    ]
+    return {
+        "campaign": {
+            "code": c.code,
+            "title": c.title,
+            "deadline": local(c.closes_at),
+            "deadline_stated": c.deadline.stated,
+        },
+        "units": units,
+        "totals": {
+            "allocation": {
+                "collectives": c.allocation.total.collectives,
+                "individuals": c.allocation.total.individuals,
+            },
+            "accepted": {
+                k.value: sum(u["current"]["proposed"][allocated][k.value] for u in accepted)
+                for k in NomineeKind
+            },
+        },
+        "unknown_senders_and_correspondence": unknown,
+        "not_processed": stuck,
+        "outbox": outbox,
+    }
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON cho máy đọc.")] = False,
+) -> None:
+    """Tình hình nộp hồ sơ của từng đơn vị."""
+    application = load_app()
+    data = _status_data(application)
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    c = application.campaign
+    allocated = c.allocation.award
+    labels = {s.value: s.label for s in SubmissionStatus}
+    typer.echo(f"{c.title}\nThời hạn: {c.deadline.stated} ({c.last_moment_text})\n")
+    header = f"{'Mã':<14}{'Đơn vị':<36}{'Lần':>4}  {'Trạng thái':<22}{'Nhận lúc':<18}{'Tập thể':>9}{'Cá nhân':>9}{'TTg':>6}{'Lỗi':>5}"
+    typer.echo(header)
+    typer.echo("-" * len(header))
+    other_awards = [code for code in c.awards if code != allocated]
+    for u in data["units"]:
+        cur = u["current"]
+        alloc = u["allocation"]
+        if cur is None:
+            typer.echo(
+                f"{u['code']:<14}{u['name'][:35]:<36}{'-':>4}  {'chưa nộp':<22}{'':<18}"
+                f"{'0/' + str(alloc['collectives']):>9}{'0/' + str(alloc['individuals']):>9}{'':>6}{'':>5}"
+            )
+            continue
+        p = cur["proposed"][allocated]
+        pm = sum(
+            cur["proposed"][code][k] for code in other_awards for k in ("collective", "individual")
+        )
+        received = (cur["received_at"] or "")[:16].replace("T", " ")
+        typer.echo(
+            f"{u['code']:<14}{u['name'][:35]:<36}{cur['version']:>4}  {labels[cur['status']]:<22}{received:<18}"
+            f"{str(p['collective']) + '/' + str(alloc['collectives']):>9}"
+            f"{str(p['individual']) + '/' + str(alloc['individuals']):>9}{pm:>6}{cur['errors']:>5}"
+        )
+    t = data["totals"]
+    typer.echo(
+        f"\nĐã tiếp nhận: {t['accepted']['collective']}/{t['allocation']['collectives']} tập thể, "
+        f"{t['accepted']['individual']}/{t['allocation']['individuals']} cá nhân."
+    )
+    if data["unknown_senders_and_correspondence"]:
+        typer.echo("\nThư từ địa chỉ chưa đăng ký hoặc thư trao đổi (cần người xem):")
+        for m in data["unknown_senders_and_correspondence"]:
+            typer.echo(f"  #{m['id']} {m['from']} – {m['subject']} ({m['detail']})")
+    if data["not_processed"]:
+        typer.echo("\nThư chưa xử lý được (xem lỗi, sửa rồi chạy `intake reprocess SỐ`):")
+        for m in data["not_processed"]:
+            typer.echo(f"  #{m['id']} {m['from']} – {m['subject']}: {m['error']}")
+    outbox = data["outbox"]
+    if outbox.get(MailState.QUEUED) or outbox.get(MailState.FAILED):
+        typer.echo(
+            f"\nThư trả lời: {outbox.get(MailState.QUEUED, 0)} đang chờ gửi, "
+            f"{outbox.get(MailState.FAILED, 0)} không gửi được."
+        )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

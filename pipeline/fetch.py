@@ -1,0 +1,230 @@
+"""The mailbox at the edge: list new messages, fetch their bytes, file handled ones away.
+
+Two implementations of one small interface: `ImapMailbox` (the Department's real mailbox, over
+imapclient) and `MaildirMailbox` (a local folder, for the no-server default and for dry runs).
+New IMAP mail is found by UID above the last one seen under the folder's UIDVALIDITY; bodies are
+fetched with BODY.PEEK so nothing is marked read; handled mail is moved or flagged, never deleted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mailbox as stdlib_mailbox
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+from imapclient import IMAPClient
+from imapclient.imapclient import SocketTimeout
+
+from config.settings import ImapSettings, MailboxSettings
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """How far a folder has been read: the last UID seen under a UIDVALIDITY."""
+
+    uidvalidity: int
+    last_uid: int
+
+
+@dataclass(frozen=True)
+class FetchedMessage:
+    source_key: str
+    raw: bytes
+    uid: int | None = None
+    uidvalidity: int | None = None
+    received_at: datetime | None = None  # when the server got it (IMAP INTERNALDATE)
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Enough to find a stored message in the mailbox again."""
+
+    source_key: str
+    uid: int | None
+    uidvalidity: int | None
+
+
+class Mailbox(Protocol):
+    source: str
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def batches(
+        self, cursor: Cursor | None
+    ) -> Iterator[tuple[list[FetchedMessage], Cursor | None]]:
+        """New messages in batches, each with the cursor to remember once it is stored."""
+        ...
+
+    def file_away(self, ref: MessageRef, folder: str) -> bool:
+        """Move (or flag) a handled message; False when it can no longer be found."""
+        ...
+
+
+def _aware(moment: object) -> datetime | None:
+    """imapclient gives INTERNALDATE as a naive local time unless asked otherwise."""
+    if not isinstance(moment, datetime):
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.astimezone().astimezone(UTC)
+
+
+class ImapMailbox:
+    def __init__(self, settings: MailboxSettings, imap: ImapSettings, password: str | None) -> None:
+        self.settings = settings
+        self.imap = imap
+        self.password = password
+        self.source = f"imap://{imap.username}@{imap.host}:{imap.effective_port}/{settings.folder}"
+        self._client: IMAPClient | None = None
+        self._uidvalidity = 0
+        self._known_folders: set[str] = set()
+
+    def __enter__(self) -> Self:
+        self.connect()
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        imap = self.imap
+        context = ssl.create_default_context()
+        timeout = SocketTimeout(connect=imap.timeout_seconds, read=imap.timeout_seconds)
+        client = IMAPClient(
+            imap.host,
+            port=imap.effective_port,
+            ssl=imap.security == "tls",
+            ssl_context=context if imap.security == "tls" else None,
+            timeout=timeout,
+        )
+        client.normalise_times = False  # keep INTERNALDATE's zone instead of host-local time
+        if imap.security == "starttls":
+            client.starttls(context)
+        client.login(imap.username, self.password or "")
+        selected = client.select_folder(self.settings.folder)
+        self._uidvalidity = int(selected[b"UIDVALIDITY"])
+        self._client = client
+
+    @property
+    def client(self) -> IMAPClient:
+        if self._client is None:
+            raise RuntimeError("IMAP mailbox used before connect()")
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(OSError, IMAPClient.Error):  # gone either way
+                self._client.logout()
+            self._client = None
+
+    def batches(
+        self, cursor: Cursor | None
+    ) -> Iterator[tuple[list[FetchedMessage], Cursor | None]]:
+        last_uid = cursor.last_uid if cursor and cursor.uidvalidity == self._uidvalidity else 0
+        # "UID n:*" always answers the highest UID, even when it is not above n: filter.
+        uids = sorted(u for u in self.client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+        size = self.settings.batch_size
+        for start in range(0, len(uids), size):
+            chunk = uids[start : start + size]
+            response = self.client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
+            batch = [
+                FetchedMessage(
+                    source_key=f"{self._uidvalidity}/{uid}",
+                    raw=bytes(response[uid][b"BODY[]"]),
+                    uid=uid,
+                    uidvalidity=self._uidvalidity,
+                    received_at=_aware(response[uid].get(b"INTERNALDATE")),
+                )
+                for uid in chunk
+                if uid in response and b"BODY[]" in response[uid]
+            ]
+            yield batch, Cursor(self._uidvalidity, chunk[-1])
+
+    def _ensure_folder(self, folder: str) -> None:
+        if folder in self._known_folders:
+            return
+        if not self.client.folder_exists(folder):
+            self.client.create_folder(folder)
+        self._known_folders.add(folder)
+
+    def file_away(self, ref: MessageRef, folder: str) -> bool:
+        if ref.uid is None or ref.uidvalidity != self._uidvalidity:
+            return False  # the mailbox was rebuilt since: this UID means nothing now
+        if not self.client.search(["UID", str(ref.uid)]):
+            return False
+        if self.settings.post_action == "flag":
+            self.client.add_flags([ref.uid], [f"$Intake{folder}".encode()])
+            return True
+        self._ensure_folder(folder)
+        if self.client.has_capability("MOVE"):
+            self.client.move([ref.uid], folder)
+        else:  # copy and mark; deleting is left to people
+            self.client.copy([ref.uid], folder)
+            self.client.add_flags([ref.uid], [f"$Intake{folder}".encode()])
+        return True
+
+
+class MaildirMailbox:
+    """A local Maildir: the inbox is the top level, handled mail goes to Maildir++ sub-folders."""
+
+    def __init__(self, settings: MailboxSettings, path: Path) -> None:
+        self.settings = settings
+        self.path = path
+        self.source = f"maildir:{path.resolve()}"
+        self._box: stdlib_mailbox.Maildir | None = None
+
+    def __enter__(self) -> Self:
+        self._box = stdlib_mailbox.Maildir(self.path, create=True)
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._box = None
+
+    @property
+    def box(self) -> stdlib_mailbox.Maildir:
+        if self._box is None:
+            raise RuntimeError("Maildir used outside its context")
+        return self._box
+
+    def batches(
+        self, cursor: Cursor | None
+    ) -> Iterator[tuple[list[FetchedMessage], Cursor | None]]:
+        keys = sorted(self.box.keys())
+        size = self.settings.batch_size
+        for start in range(0, len(keys), size):
+            yield (
+                [FetchedMessage(k, self.box.get_bytes(k)) for k in keys[start : start + size]],
+                None,
+            )
+
+    def file_away(self, ref: MessageRef, folder: str) -> bool:
+        if ref.source_key not in self.box:
+            return False
+        target = (
+            self.box.get_folder(folder)
+            if folder in self.box.list_folders()
+            else self.box.add_folder(folder)
+        )
+        target.add(self.box.get_message(ref.source_key))
+        self.box.discard(ref.source_key)
+        return True
+
+
+def open_mailbox(settings: MailboxSettings, password: str | None) -> Mailbox:
+    if settings.kind == "imap":
+        assert settings.imap is not None
+        return ImapMailbox(settings, settings.imap, password)
+    assert settings.maildir is not None
+    return MaildirMailbox(settings, settings.maildir.path)

@@ -1,0 +1,125 @@
+"""Turn raw message bytes into a `ParsedEmail`: headers, body text and attachments.
+
+mail-parser does the MIME walk (bodies, attachments, RFC 2231 file names). Two of its habits are
+corrected here: header words folded over lines are joined without their space ("Quảng Nam"
+becomes "QuảngNam"), so headers are decoded with the standard library's `policy.default`; and a
+forwarded message (message/rfc822) is listed both as a text attachment and flattened into the
+outer list, so the container entry is dropped and its attachments are taken once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email
+import email.utils
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from typing import Any
+
+import mailparser
+
+from pipeline.model import Attachment, ParsedEmail
+from pipeline.text import clean
+
+# Headers the guards and the reply need; everything else stays in the stored raw message.
+KEPT_HEADERS = (
+    "auto-submitted",
+    "precedence",
+    "list-id",
+    "list-unsubscribe",
+    "list-post",
+    "return-path",
+    "x-autoreply",
+    "x-autorespond",
+    "x-auto-response-suppress",
+    "authentication-results",
+    "reply-to",
+    "in-reply-to",
+)
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except (ValueError, IndexError, TypeError):  # a malformed header is as good as none
+        return ""
+    return clean(value) if value is not None else ""
+
+
+def _sender(msg: EmailMessage) -> tuple[str, str]:
+    try:
+        header = msg["From"]
+        addresses: tuple[Address, ...] = header.addresses if header is not None else ()
+    except (ValueError, IndexError, TypeError, AttributeError):
+        addresses = ()
+    if addresses:
+        return addresses[0].addr_spec.strip().lower(), clean(addresses[0].display_name)
+    name, addr = email.utils.parseaddr(_header(msg, "From"))
+    return addr.strip().lower(), clean(name)
+
+
+def _date(msg: EmailMessage) -> datetime | None:
+    raw = _header(msg, "Date")
+    try:
+        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+    except (ValueError, TypeError):
+        return None
+    if parsed is None:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _payload(entry: dict[str, Any]) -> bytes:
+    payload = entry.get("payload") or ""
+    if entry.get("binary"):
+        try:
+            return base64.b64decode(payload)
+        except (binascii.Error, ValueError):
+            return b""
+    charset = entry.get("charset") or "utf-8"
+    try:
+        return str(payload).encode(charset, errors="replace")
+    except LookupError:
+        return str(payload).encode("utf-8", errors="replace")
+
+
+def _attachments(parsed: Any) -> tuple[Attachment, ...]:
+    result = []
+    for entry in parsed.attachments:
+        content_type = str(entry.get("mail_content_type") or "application/octet-stream").lower()
+        if content_type == "message/rfc822":
+            continue  # its attachments are already in the list, flattened by mail-parser
+        disposition = str(entry.get("content-disposition") or "").lower()
+        inline = bool(entry.get("content-id")) and not disposition.startswith("attachment")
+        result.append(
+            Attachment(
+                filename=clean(entry.get("filename") or "") or "khong-ten",
+                content_type=content_type,
+                payload=_payload(entry),
+                inline=inline,
+            )
+        )
+    return tuple(result)
+
+
+def parse_message(raw: bytes) -> ParsedEmail:
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)
+    parsed = mailparser.parse_from_bytes(raw)
+    from_address, from_name = _sender(msg)
+    body = parsed.text_plain[0] if parsed.text_plain else ""
+    return ParsedEmail(
+        message_id=_header(msg, "Message-ID"),
+        from_address=from_address,
+        from_name=from_name,
+        subject=_header(msg, "Subject"),
+        date=_date(msg),
+        references=_header(msg, "References"),
+        headers={h: _header(msg, h) for h in KEPT_HEADERS if msg.get(h) is not None},
+        body_text=body,
+        attachments=_attachments(parsed),
+        defects=tuple(str(d) for d in (parsed.defects or ())),
+    )

@@ -1,0 +1,398 @@
+"""One poll cycle, and the order of the stages a message goes through.
+
+    fetch   -> ledger row + raw bytes stored (one commit per batch, with the folder's cursor)
+    process -> parse, skip copies, guard, identify, extract, validate, store, queue the reply
+               (one commit per message: the outcome and its reply land together or not at all)
+    file    -> move or flag handled mail in the mailbox
+    send    -> deliver queued replies
+
+Each message is handled from the stored raw bytes, not from the mailbox, so a crash or an error
+in one stage never loses a message: the ledger says where it stopped and the next cycle resumes.
+A message the program keeps failing on is quarantined after a few attempts instead of blocking
+the queue; `intake reprocess` puts it back.
+"""
+
+from __future__ import annotations
+
+import email
+import logging
+import os
+import socket
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email import policy
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from config.campaign import Campaign
+from config.settings import Settings
+from pipeline.documents import SPREADSHEET_EXTENSIONS, UNSUPPORTED_SPREADSHEET_EXTENSIONS
+from pipeline.extract import extract
+from pipeline.fetch import Cursor, Mailbox, MessageRef
+from pipeline.guard import automatic_reason
+from pipeline.model import ParsedEmail, Severity
+from pipeline.parse import parse_message
+from pipeline.reply import (
+    SubmissionReply,
+    compose_how_to_submit,
+    compose_submission_reply,
+    count_rows,
+    group_findings,
+    message_bytes,
+)
+from pipeline.send import Transport, deliver_due
+from pipeline.validate import validate
+from storage import repository
+from storage.files import FileStore
+from storage.models import (
+    InboundMessage,
+    MailboxAction,
+    MessageState,
+    OutboundMail,
+    Outcome,
+    SubmissionStatus,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+POLL_LEASE = "poll"
+
+
+@dataclass
+class PollReport:
+    fetched: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    failed: int = 0
+    quarantined: int = 0
+    filed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    send_failed: int = 0
+    skipped_busy: bool = False
+
+
+@dataclass(frozen=True)
+class Context:
+    """What processing a message needs besides the message."""
+
+    campaign: Campaign
+    settings: Settings
+    files: FileStore
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset({self.campaign.department.intake_address.lower()})
+
+
+# --- fetch ------------------------------------------------------------------------------------
+
+
+def _header_summary(raw: bytes) -> tuple[str, str, str]:
+    """Message-ID, sender and subject for the ledger; blanks when the headers are unreadable."""
+    try:
+        headers = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        sender = headers.get("From")
+        address = sender.addresses[0].addr_spec.lower() if sender and sender.addresses else ""
+        return (
+            str(headers.get("Message-ID") or "").strip(),
+            address,
+            str(headers.get("Subject") or "")[:500],
+        )
+    except Exception:  # any header the parser chokes on: the full parse will report it
+        return "", "", ""
+
+
+def fetch_into_ledger(engine: Engine, mailbox: Mailbox) -> int:
+    with Session(engine) as session:
+        stored = repository.get_cursor(session, mailbox.source)
+        cursor = Cursor(stored.uidvalidity, stored.last_uid) if stored else None
+    count = 0
+    for batch, next_cursor in mailbox.batches(cursor):
+        with Session(engine) as session:
+            for fetched in batch:
+                message_id, sender, subject = _header_summary(fetched.raw)
+                row = repository.record_fetched(
+                    session,
+                    source=mailbox.source,
+                    source_key=fetched.source_key,
+                    raw=fetched.raw,
+                    uidvalidity=fetched.uidvalidity,
+                    uid=fetched.uid,
+                    received_at=fetched.received_at,
+                    message_id=message_id,
+                    from_address=sender,
+                    subject=subject,
+                )
+                count += row is not None
+            if next_cursor is not None:
+                repository.set_cursor(
+                    session, mailbox.source, next_cursor.uidvalidity, next_cursor.last_uid
+                )
+            session.commit()
+    return count
+
+
+# --- process ----------------------------------------------------------------------------------
+
+
+def _looks_like_submission(mail: ParsedEmail) -> bool:
+    sheets = SPREADSHEET_EXTENSIONS | UNSUPPORTED_SPREADSHEET_EXTENSIONS
+    return any(a.extension in sheets for a in mail.attachments)
+
+
+def _answers_us(session: Session, mail: ParsedEmail) -> bool:
+    """A message with nothing attached that replies to one of our own messages."""
+    if mail.attachments:
+        return False
+    ids = set(mail.references.split()) | set(mail.headers.get("in-reply-to", "").split())
+    return any(repository.outbound_exists(session, i) for i in ids if i)
+
+
+def _reply_allowed(session: Session, ctx: Context, recipient: str, now: datetime) -> bool:
+    local_midnight = now.astimezone(ctx.campaign.tz).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    sent_today = repository.replies_since(session, recipient, local_midnight.astimezone(UTC))
+    return sent_today < ctx.settings.outgoing.max_replies_per_sender_per_day
+
+
+def _queue(
+    session: Session, message: InboundMessage, kind: str, reply: email.message.EmailMessage
+) -> OutboundMail:
+    return repository.queue_mail(
+        session,
+        inbound_message_id=message.id,
+        kind=kind,
+        recipient=str(reply["To"].addresses[0].addr_spec).lower(),
+        subject=str(reply["Subject"]),
+        message_id=str(reply["Message-ID"]),
+        data=message_bytes(reply),
+    )
+
+
+def _handle_submission(
+    session: Session, ctx: Context, message: InboundMessage, mail: ParsedEmail, now: datetime
+) -> None:
+    campaign, mailbox = ctx.campaign, ctx.settings.mailbox
+    unit = campaign.unit_by_sender[mail.from_address]
+    received_at = message.received_at or mail.date or message.fetched_at
+    extraction = extract(mail.attachments, campaign)
+    verdict = validate(extraction, unit, campaign, received_at)
+    late = any(f.code == "LATE_SUBMISSION" for f in verdict.findings)
+    if not verdict.accepted:
+        status = SubmissionStatus.REJECTED
+    elif late:
+        status = SubmissionStatus.ACCEPTED_LATE
+    else:
+        status = SubmissionStatus.ACCEPTED
+    stored = {a.sha256: ctx.files.put(a.payload) for a in mail.attachments if not a.inline}
+    submission, previous = repository.store_submission(
+        session,
+        message=message,
+        campaign=campaign,
+        unit=unit,
+        received_at=received_at,
+        extraction=extraction,
+        findings=verdict.findings,
+        rules_run=verdict.rules_run,
+        status=status,
+        late=late,
+        stored_paths=stored,
+    )
+    message.outcome = Outcome.SUBMISSION
+    message.outcome_detail = f"{unit.code} v{submission.version}: {status.value}"
+    message.mailbox_folder = (
+        mailbox.rejected_folder if status is SubmissionStatus.REJECTED else mailbox.processed_folder
+    )
+    reply = SubmissionReply(
+        campaign=campaign,
+        unit=unit,
+        status=status.value,
+        version=submission.version,
+        received_at=received_at,
+        counts=count_rows(extraction.nominees, unit, campaign),
+        documents=extraction.documents,
+        errors=group_findings(verdict.findings, Severity.ERROR),
+        warnings=group_findings(verdict.findings, Severity.WARNING),
+        superseded_version=previous.version if previous else None,
+        superseded_at=previous.received_at if previous else None,
+        list_files=extraction.list_files,
+    )
+    if _reply_allowed(session, ctx, mail.from_address, now):
+        kind = "error_report" if status is SubmissionStatus.REJECTED else "acknowledgement"
+        _queue(
+            session,
+            message,
+            kind,
+            compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now),
+        )
+    else:
+        message.outcome_detail += "; không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này"
+
+
+def process_message(session: Session, ctx: Context, message: InboundMessage, now: datetime) -> None:
+    """Decide what a stored message is and store the outcome (and its reply) in `session`."""
+    mailbox = ctx.settings.mailbox
+    mail = parse_message(repository.raw_bytes(session, message.id or 0))
+    message.from_address = mail.from_address
+    message.subject = mail.subject[:500]
+    message.message_id = mail.message_id
+    earlier = repository.earlier_copy(session, message)
+    robot = automatic_reason(mail, ctx.own_addresses)
+    if earlier is not None:
+        message.outcome, message.duplicate_of_id = Outcome.DUPLICATE, earlier.id
+        message.outcome_detail = f"bản trùng của thư số {earlier.id}"
+        message.mailbox_folder = mailbox.processed_folder
+    elif mail.from_address not in ctx.campaign.unit_by_sender:
+        message.outcome = Outcome.UNKNOWN_SENDER
+        message.mailbox_folder = mailbox.rejected_folder
+        if (
+            robot is None
+            and _looks_like_submission(mail)
+            and _reply_allowed(session, ctx, mail.from_address, now)
+        ):
+            reply = compose_how_to_submit(mail, ctx.campaign, ctx.settings.outgoing.from_name, now)
+            _queue(session, message, "how_to_submit", reply)
+            message.outcome_detail = "đã gửi hướng dẫn nộp hồ sơ"
+        else:
+            message.outcome_detail = (
+                f"không trả lời: thư tự động ({robot})"
+                if robot
+                else "không trả lời: thư không kèm bảng tính"
+            )
+    elif robot is not None:
+        message.outcome, message.outcome_detail = Outcome.AUTOMATIC, f"thư tự động ({robot})"
+        message.mailbox_folder = mailbox.processed_folder
+    elif _answers_us(session, mail):
+        message.outcome = Outcome.CORRESPONDENCE
+        message.outcome_detail = "đơn vị trả lời thư của hệ thống, không kèm tệp: cần người đọc"
+        message.mailbox_folder = mailbox.processed_folder
+    else:
+        _handle_submission(session, ctx, message, mail, now)
+    message.state = MessageState.DONE
+    message.updated_at = utcnow()
+    session.add(message)
+
+
+def process_pending(engine: Engine, ctx: Context, report: PollReport, now: datetime) -> None:
+    max_attempts = ctx.settings.schedule.max_processing_attempts
+    with Session(engine) as session:
+        pending = repository.messages_to_process(session, max_attempts)
+    for message_id in pending:
+        with Session(engine) as session:
+            message = session.get(InboundMessage, message_id)
+            if message is None:
+                continue
+            try:
+                process_message(session, ctx, message, now)
+                session.commit()
+                report.outcomes[str(message.outcome)] += 1
+            except Exception as err:  # the program's own fault: record it, go on with the next
+                session.rollback()
+                log.exception("processing message %s failed", message_id)
+                _record_failure(engine, message_id, err, max_attempts, report)
+
+
+def _record_failure(
+    engine: Engine, message_id: int, err: Exception, max_attempts: int, report: PollReport
+) -> None:
+    with Session(engine) as session:
+        message = session.get(InboundMessage, message_id)
+        if message is None:
+            return
+        message.attempts += 1
+        message.last_error = f"{type(err).__name__}: {err}"[:2000]
+        if message.attempts >= max_attempts:
+            message.state = MessageState.QUARANTINED
+            report.quarantined += 1
+        else:
+            message.state = MessageState.FAILED
+            report.failed += 1
+        message.updated_at = utcnow()
+        session.add(message)
+        session.commit()
+
+
+# --- file away --------------------------------------------------------------------------------
+
+
+def file_handled(engine: Engine, mailbox: Mailbox) -> int:
+    filed = 0
+    with Session(engine) as session:
+        for message in repository.messages_awaiting_mailbox_action(session, mailbox.source):
+            ref = MessageRef(message.source_key, message.uid, message.uidvalidity)
+            done = mailbox.file_away(ref, message.mailbox_folder)
+            message.mailbox_action = MailboxAction.DONE if done else MailboxAction.NOT_POSSIBLE
+            session.add(message)
+            session.commit()
+            filed += done
+    return filed
+
+
+# --- the cycle --------------------------------------------------------------------------------
+
+
+def holder_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def poll_once(
+    engine: Engine,
+    ctx: Context,
+    mailbox: Mailbox,
+    transport: Transport,
+    now: datetime | None = None,
+    lease_minutes: float = 30,
+) -> PollReport:
+    """Fetch, process, file away and send, holding the poll lease so no two polls overlap."""
+    report = PollReport()
+    moment = now or datetime.now(UTC)
+    holder = holder_name()
+    with Session(engine) as session:
+        repository.sync_units(session, ctx.campaign)
+        got = repository.acquire_lease(
+            session,
+            POLL_LEASE,
+            holder,
+            datetime.now(UTC) + timedelta(minutes=lease_minutes),
+            datetime.now(UTC),
+        )
+        session.commit()
+    if not got:
+        report.skipped_busy = True
+        log.info("another poll holds the lease; skipping this cycle")
+        return report
+    try:
+        with mailbox:
+            report.fetched = fetch_into_ledger(engine, mailbox)
+            process_pending(engine, ctx, report, moment)
+            report.filed = file_handled(engine, mailbox)
+        delivery = deliver_due(
+            engine,
+            transport,
+            ctx.campaign.department.intake_address,
+            ctx.settings.outgoing.max_attempts,
+        )
+        report.sent, report.deferred, report.send_failed = (
+            delivery.sent,
+            delivery.deferred,
+            delivery.failed,
+        )
+    finally:
+        with Session(engine) as session:
+            repository.release_lease(session, POLL_LEASE, holder)
+            session.commit()
+    log.info(
+        "poll: fetched=%d outcomes=%s failed=%d quarantined=%d filed=%d sent=%d deferred=%d",
+        report.fetched,
+        dict(report.outcomes),
+        report.failed,
+        report.quarantined,
+        report.filed,
+        report.sent,
+        report.deferred,
+    )
+    return report

@@ -1,0 +1,197 @@
+"""Send queued mail: over SMTP (smtplib), or into a folder as .eml files.
+
+Replies are queued in the database in the same transaction that stores what they answer; this
+stage sends what is due and marks each one sent in its own commit right after the server accepts
+it. A temporary failure (4xx, a dropped connection) is retried later with back-off; a permanent
+refusal (5xx) is recorded and not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol, Self
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from config.settings import OutgoingSettings, SmtpSettings
+from storage import repository
+from storage.models import MailState, OutboundMail
+
+log = logging.getLogger(__name__)
+
+
+class TemporaryFailure(Exception):
+    """Try again later."""
+
+
+class PermanentFailure(Exception):
+    """The server refused for good; do not try again."""
+
+
+class Transport(Protocol):
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def send(self, envelope_from: str, recipient: str, data: bytes, name: str) -> None: ...
+
+
+def _classify(err: Exception) -> Exception:
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in err.recipients.values()]
+        permanent = bool(codes) and all(c >= 500 for c in codes)
+        return (PermanentFailure if permanent else TemporaryFailure)(str(err.recipients))
+    if isinstance(err, smtplib.SMTPResponseException):
+        kind = PermanentFailure if err.smtp_code >= 500 else TemporaryFailure
+        return kind(f"{err.smtp_code} {err.smtp_error!r}")
+    return TemporaryFailure(f"{type(err).__name__}: {err}")
+
+
+class SmtpTransport:
+    """One SMTP session for a batch of messages; TLS verified unless configured "plain"."""
+
+    def __init__(self, smtp: SmtpSettings, password: str | None) -> None:
+        self.smtp = smtp
+        self.password = password
+        self._conn: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.smtp
+        context = ssl.create_default_context()
+        conn: smtplib.SMTP
+        if s.security == "tls":
+            conn = smtplib.SMTP_SSL(
+                s.host, s.effective_port, timeout=s.timeout_seconds, context=context
+            )
+        else:
+            conn = smtplib.SMTP(s.host, s.effective_port, timeout=s.timeout_seconds)
+            if s.security == "starttls":
+                conn.starttls(context=context)
+        if s.username:
+            conn.login(s.username, self.password or "")
+        return conn
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self._conn.close()
+            self._conn = None
+
+    def _send_once(self, envelope_from: str, recipient: str, data: bytes) -> None:
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            self._conn.sendmail(envelope_from, [recipient], data)
+        except (smtplib.SMTPException, OSError) as err:
+            if isinstance(err, smtplib.SMTPServerDisconnected | OSError):
+                self._conn = None  # reconnect on the next attempt
+            raise _classify(err) from err
+
+    def send(self, envelope_from: str, recipient: str, data: bytes, name: str) -> None:
+        # A few quick tries ride out a dropped connection; longer outages wait for a later run.
+        for attempt in Retrying(
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=0.5, max=4),
+            retry=retry_if_exception_type(TemporaryFailure),
+            reraise=True,
+        ):
+            with attempt:
+                self._send_once(envelope_from, recipient, data)
+
+
+class FileTransport:
+    """Writes each message as `<name>.eml` into a folder, like Django's file e-mail backend."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def __enter__(self) -> Self:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
+
+    def send(self, envelope_from: str, recipient: str, data: bytes, name: str) -> None:
+        target = self.directory / f"{name}.eml"
+        partial = target.with_suffix(".part")
+        partial.write_bytes(data)
+        os.replace(partial, target)
+
+
+def open_transport(settings: OutgoingSettings, password: str | None) -> Transport:
+    if settings.kind == "smtp":
+        assert settings.smtp is not None
+        return SmtpTransport(settings.smtp, password)
+    assert settings.file_dir is not None
+    return FileTransport(settings.file_dir)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+
+
+def deliver_due(
+    engine: Engine,
+    transport: Transport,
+    envelope_from: str,
+    max_attempts: int,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    report = DeliveryReport()
+    moment = now or datetime.now(UTC)
+    with Session(engine) as session:
+        due = repository.mail_due(session, moment)
+    if not due:
+        return report
+    with transport:
+        for mail_id in due:
+            with Session(engine) as session:
+                mail = session.get(OutboundMail, mail_id)
+                if mail is None or mail.state != MailState.QUEUED:
+                    continue
+                name = f"{mail.id:06d}-{mail.kind}"
+                try:
+                    transport.send(envelope_from, mail.recipient, mail.data, name)
+                except PermanentFailure as err:
+                    mail.state, mail.last_error = MailState.FAILED, str(err)
+                    mail.attempts += 1
+                    report.failed += 1
+                    log.warning("mail %s to %s refused for good: %s", mail.id, mail.recipient, err)
+                except TemporaryFailure as err:
+                    repository.retry_later(mail, str(err), max_attempts, moment)
+                    if mail.state == MailState.FAILED:
+                        report.failed += 1
+                    else:
+                        report.deferred += 1
+                    log.warning("mail %s to %s deferred: %s", mail.id, mail.recipient, err)
+                else:
+                    mail.state, mail.sent_at = MailState.SENT, datetime.now(UTC)
+                    mail.attempts += 1
+                    report.sent += 1
+                session.add(mail)
+                session.commit()
+    return report

@@ -1,0 +1,267 @@
+"""Check an extracted submission against the campaign: quotas, deadline, dossier, criteria.
+
+Each rule is a small named function over plain data that returns findings; `RULES` lists them in
+the order they run, so this file alone says what is checked. `validate` adds the rules' findings
+to the extraction's own, errors first, and records which rules ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from config.campaign import Campaign, DocumentKind, NomineeKind, Unit
+from pipeline.documents import mentions_name
+from pipeline.findings import finding
+from pipeline.model import Document, Extraction, Finding, Nominee, Severity
+from pipeline.text import person_key
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a rule sees: who sent what, when, for which campaign."""
+
+    unit: Unit
+    campaign: Campaign
+    received_at: datetime
+    nominees: tuple[Nominee, ...]
+    documents: tuple[Document, ...]
+
+
+Rule = Callable[[Submission], Iterator[Finding]]
+
+
+def _award_name(s: Submission, code: str) -> str:
+    return s.campaign.awards[code].name
+
+
+def no_duplicate_nominees(s: Submission) -> Iterator[Finding]:
+    seen: dict[tuple[NomineeKind, str, str], Nominee] = {}
+    for n in s.nominees:
+        for award in sorted(n.awards):
+            key = (n.kind, person_key(n.name), award)
+            first = seen.setdefault(key, n)
+            if first is not n:
+                yield finding(
+                    "DUPLICATE_NOMINEE",
+                    location=n.location,
+                    kind=n.kind.label.capitalize(),
+                    name=n.name,
+                    award=_award_name(s, award),
+                    other_row=first.location.row,
+                )
+
+
+def _distinct(s: Submission, award: str, kind: NomineeKind) -> list[Nominee]:
+    """Nominees of a kind proposed for an award, each person or collective once."""
+    by_key: dict[str, Nominee] = {}
+    for n in s.nominees:
+        if n.kind is kind and award in n.awards:
+            by_key.setdefault(person_key(n.name), n)
+    return list(by_key.values())
+
+
+def within_allocation(s: Submission) -> Iterator[Finding]:
+    award = s.campaign.allocation.award
+    allowed = s.campaign.allocation_for(s.unit.code)
+    for kind in NomineeKind:
+        count = len(_distinct(s, award, kind))
+        if count > allowed.of(kind):
+            yield finding(
+                "QUOTA_EXCEEDED",
+                kind=kind.label,
+                count=count,
+                allowed=allowed.of(kind),
+                excess=count - allowed.of(kind),
+                award=_award_name(s, award),
+            )
+
+
+def within_province_quota(s: Submission) -> Iterator[Finding]:
+    for code, award in s.campaign.awards.items():
+        if award.province_quota is None:
+            continue
+        for kind in NomineeKind:
+            count = len(_distinct(s, code, kind))
+            if count > award.province_quota.of(kind):
+                yield finding(
+                    "PROVINCE_QUOTA_EXCEEDED",
+                    kind=kind.label,
+                    count=count,
+                    allowed=award.province_quota.of(kind),
+                    award=award.name,
+                )
+
+
+def prerequisite_awards(s: Submission) -> Iterator[Finding]:
+    """The PM certificate is chosen among those proposed for the provincial one."""
+    awards_of: dict[tuple[NomineeKind, str], set[str]] = {}
+    for n in s.nominees:
+        awards_of.setdefault((n.kind, person_key(n.name)), set()).update(n.awards)
+    for code, award in s.campaign.awards.items():
+        required = award.requires_award
+        if required is None:
+            continue
+        for kind in NomineeKind:
+            for n in _distinct(s, code, kind):
+                if required not in awards_of[(n.kind, person_key(n.name))]:
+                    yield finding(
+                        "AWARD_PREREQUISITE_MISSING",
+                        location=n.location,
+                        kind=kind.label.capitalize(),
+                        name=n.name,
+                        award=award.name,
+                        required=_award_name(s, required),
+                    )
+
+
+def _proposed_awards(s: Submission) -> list[str]:
+    codes = {a for n in s.nominees for a in n.awards}
+    return [code for code in s.campaign.awards if code in codes]
+
+
+def dossier_documents(s: Submission) -> Iterator[Finding]:
+    present = {d.kind for d in s.documents}
+    reported: set[DocumentKind] = set()
+    for code in _proposed_awards(s):
+        for kind in s.campaign.awards[code].documents:
+            if kind not in present and kind not in reported:
+                reported.add(kind)
+                yield finding(
+                    "DOCUMENT_MISSING",
+                    award=_award_name(s, code),
+                    document=kind.label,
+                    document_short=kind.short_label,
+                )
+
+
+def nominee_documents(s: Submission) -> Iterator[Finding]:
+    """One summary or report per nominee: matched by name, else one unnamed file each.
+
+    A summary may also be written in the list's "Tóm tắt thành tích" column, and a single
+    summary file that names nobody is taken as covering everyone (units often send one file).
+    """
+    for code in _proposed_awards(s):
+        award = s.campaign.awards[code]
+        doc_kind = award.document_per_nominee
+        if doc_kind is None:
+            continue
+        files = [d for d in s.documents if d.kind is doc_kind]
+        nominees = [n for kind in NomineeKind for n in _distinct(s, code, kind)]
+        unnamed = [d for d in files if not any(mentions_name(d.filename, n.name) for n in nominees)]
+        summary_kind = doc_kind is DocumentKind.TOM_TAT_THANH_TICH
+        for n in nominees:
+            if summary_kind and (n.summary or unnamed):
+                continue
+            if any(mentions_name(d.filename, n.name) for d in files):
+                continue
+            if unnamed and not summary_kind:
+                unnamed.pop(0)
+                continue
+            yield finding(
+                "NOMINEE_DOCUMENT_MISSING",
+                location=n.location,
+                document=doc_kind.label,
+                document_short=doc_kind.short_label,
+                kind=n.kind.label,
+                name=n.name,
+                award=award.name,
+                alternative=', hoặc ghi vào cột "Tóm tắt thành tích" của danh sách'
+                if summary_kind
+                else "",
+            )
+
+
+def turnout_thresholds(s: Submission) -> Iterator[Finding]:
+    if s.unit.kind not in s.campaign.turnout_applies_to:
+        return
+    for n in s.nominees:
+        if n.kind is not NomineeKind.COLLECTIVE:
+            continue
+        for code in sorted(n.awards):
+            award = s.campaign.awards[code]
+            threshold = award.min_turnout_percent
+            if threshold is None:
+                continue
+            if n.turnout_percent is None:
+                yield finding("TURNOUT_MISSING", location=n.location, name=n.name, award=award.name)
+            elif n.turnout_percent < threshold:
+                yield finding(
+                    "TURNOUT_BELOW_THRESHOLD",
+                    location=n.location,
+                    name=n.name,
+                    turnout=f"{n.turnout_percent:g}".replace(".", ","),
+                    threshold=f"{threshold:g}".replace(".", ","),
+                    award=award.name,
+                )
+
+
+def on_time(s: Submission) -> Iterator[Finding]:
+    campaign = s.campaign
+    if s.received_at < campaign.closes_at:
+        return
+    reject = campaign.deadline.late_policy == "reject"
+    local = s.received_at.astimezone(campaign.tz)
+    yield finding(
+        "LATE_SUBMISSION",
+        severity=Severity.ERROR if reject else Severity.WARNING,
+        received=f"{local:%H:%M} ngày {local:%d/%m/%Y}",
+        deadline=campaign.last_moment_text,
+        stated=campaign.deadline.stated,
+        late_fix=(
+            f"Hồ sơ nộp muộn không được tiếp nhận; nếu có lý do chính đáng, liên hệ "
+            f"{campaign.department.office}, {campaign.department.name}."
+            if reject
+            else "Hồ sơ vẫn được tiếp nhận nhưng được đánh dấu là nộp muộn."
+        ),
+    )
+
+
+RULES: tuple[tuple[str, Rule], ...] = (
+    ("on_time", on_time),
+    ("no_duplicate_nominees", no_duplicate_nominees),
+    ("within_allocation", within_allocation),
+    ("within_province_quota", within_province_quota),
+    ("prerequisite_awards", prerequisite_awards),
+    ("dossier_documents", dossier_documents),
+    ("nominee_documents", nominee_documents),
+    ("turnout_thresholds", turnout_thresholds),
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    findings: tuple[Finding, ...]
+    rules_run: tuple[str, ...]
+
+    @property
+    def accepted(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+
+def _order(f: Finding) -> tuple[int, str, str, int]:
+    loc = f.location
+    return (
+        0 if f.severity is Severity.ERROR else 1,
+        (loc.file or "") if loc else "",
+        (loc.sheet or "") if loc else "",
+        (loc.row or 0) if loc else 0,
+    )
+
+
+def validate(
+    extraction: Extraction, unit: Unit, campaign: Campaign, received_at: datetime
+) -> Verdict:
+    """All findings for a submission: the extraction's own, then every rule's, errors first."""
+    submission = Submission(
+        unit=unit,
+        campaign=campaign,
+        received_at=received_at,
+        nominees=tuple(extraction.nominees),
+        documents=tuple(extraction.documents),
+    )
+    findings = list(extraction.findings)
+    for _, rule in RULES:
+        findings.extend(rule(submission))
+    return Verdict(tuple(sorted(findings, key=_order)), tuple(name for name, _ in RULES))

@@ -1,0 +1,220 @@
+"""Table models. Times are stored in UTC (sqlmodel rejects naive datetimes); people see them in
+the campaign's time zone.
+
+The ledger (`InboundMessage`) gets a row for every fetched message before anything else happens
+to it, with its state; the raw bytes sit in `RawMessage` so listing the ledger stays cheap.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class MessageState(StrEnum):
+    RECEIVED = "received"  # in the ledger, not handled yet
+    DONE = "done"  # handled: outcome stored, reply (if any) queued
+    FAILED = "failed"  # the program failed on it; retried until the attempts cap
+    QUARANTINED = "quarantined"  # failed too often; kept for the operator
+
+
+class Outcome(StrEnum):
+    SUBMISSION = "submission"
+    UNKNOWN_SENDER = "unknown_sender"
+    AUTOMATIC = "automatic"  # auto-reply, bounce, list mail: kept, never answered
+    DUPLICATE = "duplicate"  # same content or Message-ID as an earlier message
+    CORRESPONDENCE = "correspondence"  # a unit answering one of our replies, nothing attached
+
+
+class SubmissionStatus(StrEnum):
+    ACCEPTED = "accepted"
+    ACCEPTED_LATE = "accepted_late"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {
+            SubmissionStatus.ACCEPTED: "đã tiếp nhận",
+            SubmissionStatus.ACCEPTED_LATE: "tiếp nhận, nộp muộn",
+            SubmissionStatus.REJECTED: "có lỗi, cần gửi lại",
+        }[self]
+
+
+class MailState(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"  # given up: permanent refusal or too many attempts
+
+
+class MailboxAction(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    NOT_POSSIBLE = "not_possible"  # e.g. the mailbox was rebuilt and the UID no longer exists
+
+
+# Enumerations are stored as their values in plain strings: readable in SQL, no PostgreSQL
+# enum types to migrate.
+_ENUM = String(32)
+
+
+def _fk(target: str, *, nullable: bool = False, index: bool = True) -> Column[int]:
+    return Column(Integer, ForeignKey(target), nullable=nullable, index=index)
+
+
+class UnitRecord(SQLModel, table=True):
+    __tablename__ = "unit"
+    __table_args__ = (UniqueConstraint("campaign_code", "code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_code: str
+    code: str
+    name: str
+    kind: str
+
+
+class InboundMessage(SQLModel, table=True):
+    __tablename__ = "inbound_message"
+    __table_args__ = (UniqueConstraint("source", "source_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str  # which mailbox, e.g. "imap://user@host/INBOX"
+    source_key: str  # its key there: "uidvalidity/uid" for IMAP
+    uidvalidity: int | None = None
+    uid: int | None = None
+    message_id: str = Field(default="", index=True)
+    sha256: str = Field(index=True)
+    size: int
+    from_address: str = Field(default="", index=True)
+    subject: str = ""
+    fetched_at: datetime = Field(default_factory=utcnow)
+    # When the mail server received it (IMAP INTERNALDATE; the Date header for a Maildir):
+    # this, not the sender's clock, decides whether a submission is late.
+    received_at: datetime | None = None
+    state: MessageState = Field(default=MessageState.RECEIVED, index=True, sa_type=_ENUM)
+    outcome: Outcome | None = Field(default=None, sa_type=_ENUM)
+    outcome_detail: str = ""
+    attempts: int = 0
+    last_error: str = Field(default="", sa_type=Text)
+    duplicate_of_id: int | None = Field(
+        default=None, sa_column=_fk("inbound_message.id", nullable=True)
+    )
+    mailbox_action: MailboxAction = Field(default=MailboxAction.PENDING, index=True, sa_type=_ENUM)
+    mailbox_folder: str = ""  # where it is filed once handled
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RawMessage(SQLModel, table=True):
+    __tablename__ = "raw_message"
+    inbound_message_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("inbound_message.id"), primary_key=True)
+    )
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class Submission(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("campaign_code", "unit_code", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_code: str
+    unit_code: str = Field(index=True)
+    inbound_message_id: int = Field(sa_column=_fk("inbound_message.id"))
+    version: int
+    supersedes_id: int | None = Field(default=None, sa_column=_fk("submission.id", nullable=True))
+    is_current: bool = True
+    status: SubmissionStatus = Field(sa_type=_ENUM)
+    late: bool = False
+    received_at: datetime
+    collectives: int = 0
+    individuals: int = 0
+    errors: int = 0
+    warnings: int = 0
+    rules_run: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NomineeRecord(SQLModel, table=True):
+    __tablename__ = "nominee"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(sa_column=_fk("submission.id"))
+    kind: str
+    name: str
+    name_key: str = Field(index=True)
+    awards: str  # award codes, comma-separated, sorted
+    position: str = ""
+    workplace: str = ""
+    birth_year: int | None = None
+    gender: str = ""
+    summary: str = Field(default="", sa_type=Text)
+    turnout_percent: float | None = None
+    note: str = ""
+    source_file: str = ""
+    source_sheet: str = ""
+    source_row: int | None = None
+
+
+class DocumentRecord(SQLModel, table=True):
+    __tablename__ = "document"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(sa_column=_fk("submission.id"))
+    filename: str
+    kind: str
+    content_type: str
+    size: int
+    sha256: str
+    stored_path: str
+
+
+class FindingRecord(SQLModel, table=True):
+    __tablename__ = "finding"
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(sa_column=_fk("submission.id"))
+    code: str = Field(index=True)
+    severity: str
+    message: str = Field(sa_type=Text)
+    fix: str = Field(sa_type=Text)
+    file: str | None = None
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+    value: str | None = Field(default=None, sa_type=Text)
+
+
+class OutboundMail(SQLModel, table=True):
+    __tablename__ = "outbound_mail"
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_message_id: int | None = Field(
+        default=None, sa_column=_fk("inbound_message.id", nullable=True)
+    )
+    kind: str  # acknowledgement | error_report | how_to_submit
+    recipient: str = Field(index=True)
+    subject: str
+    message_id: str = Field(unique=True)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: MailState = Field(default=MailState.QUEUED, index=True, sa_type=_ENUM)
+    attempts: int = 0
+    last_error: str = Field(default="", sa_type=Text)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class Lease(SQLModel, table=True):
+    """A named lock held until `expires_at`: one poll at a time, across processes and hosts."""
+
+    name: str = Field(primary_key=True)
+    holder: str
+    expires_at: datetime
+
+
+class MailboxCursor(SQLModel, table=True):
+    """How far an IMAP folder has been fetched: the last UID seen under a UIDVALIDITY."""
+
+    __tablename__ = "mailbox_cursor"
+    source: str = Field(primary_key=True)
+    uidvalidity: int
+    last_uid: int
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,425 @@
+"""The queries the pipeline and the CLI run. Each function takes an open session; the caller
+decides where a transaction ends, so "store the submission and queue its reply" is one commit."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from config.campaign import Campaign, NomineeKind, Unit
+from pipeline.model import Extraction, Finding
+from pipeline.text import person_key
+from storage.models import (
+    DocumentRecord,
+    FindingRecord,
+    InboundMessage,
+    Lease,
+    MailboxAction,
+    MailboxCursor,
+    MailState,
+    MessageState,
+    NomineeRecord,
+    OutboundMail,
+    RawMessage,
+    Submission,
+    SubmissionStatus,
+    UnitRecord,
+    utcnow,
+)
+
+
+def sync_units(session: Session, campaign: Campaign) -> None:
+    """Mirror the campaign's units into the database, so stored rows can be read on their own."""
+    existing = {
+        u.code: u
+        for u in session.exec(select(UnitRecord).where(UnitRecord.campaign_code == campaign.code))
+    }
+    for unit in campaign.units:
+        record = existing.get(unit.code) or UnitRecord(
+            campaign_code=campaign.code, code=unit.code, name="", kind=""
+        )
+        record.name, record.kind = unit.name, unit.kind.value
+        session.add(record)
+
+
+# --- the ledger -------------------------------------------------------------------------------
+
+
+def record_fetched(
+    session: Session,
+    *,
+    source: str,
+    source_key: str,
+    raw: bytes,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+    received_at: datetime | None = None,
+    message_id: str = "",
+    from_address: str = "",
+    subject: str = "",
+) -> InboundMessage | None:
+    """Write the ledger row and the raw bytes; None when this mailbox entry is already known."""
+    known = session.exec(
+        select(InboundMessage.id).where(
+            InboundMessage.source == source, InboundMessage.source_key == source_key
+        )
+    ).first()
+    if known is not None:
+        return None
+    message = InboundMessage(
+        source=source,
+        source_key=source_key,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        message_id=message_id,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        received_at=received_at,
+        from_address=from_address,
+        subject=subject,
+    )
+    session.add(message)
+    session.flush()
+    assert message.id is not None
+    session.add(RawMessage(inbound_message_id=message.id, data=raw))
+    return message
+
+
+def get_cursor(session: Session, source: str) -> MailboxCursor | None:
+    return session.get(MailboxCursor, source)
+
+
+def set_cursor(session: Session, source: str, uidvalidity: int, last_uid: int) -> None:
+    cursor = session.get(MailboxCursor, source) or MailboxCursor(
+        source=source, uidvalidity=uidvalidity, last_uid=0
+    )
+    cursor.uidvalidity, cursor.last_uid, cursor.updated_at = uidvalidity, last_uid, utcnow()
+    session.add(cursor)
+
+
+def messages_to_process(session: Session, max_attempts: int) -> list[int]:
+    rows = session.exec(
+        select(InboundMessage.id)
+        .where(
+            or_(
+                InboundMessage.state == MessageState.RECEIVED,
+                (InboundMessage.state == MessageState.FAILED)
+                & (InboundMessage.attempts < max_attempts),
+            )
+        )
+        .order_by(col(InboundMessage.id))
+    ).all()
+    return [r for r in rows if r is not None]
+
+
+def raw_bytes(session: Session, message_id: int) -> bytes:
+    raw = session.get(RawMessage, message_id)
+    if raw is None:
+        raise LookupError(f"raw message {message_id} missing")
+    return raw.data
+
+
+def earlier_copy(session: Session, message: InboundMessage) -> InboundMessage | None:
+    """A message handled before with the same bytes, or the same Message-ID from the same sender."""
+    same = InboundMessage.sha256 == message.sha256
+    if message.message_id:
+        same = or_(
+            same,
+            (InboundMessage.message_id == message.message_id)
+            & (InboundMessage.from_address == message.from_address),
+        )
+    return session.exec(
+        select(InboundMessage)
+        .where(same, col(InboundMessage.id) < message.id, InboundMessage.duplicate_of_id.is_(None))  # type: ignore[union-attr]
+        .order_by(col(InboundMessage.id))
+    ).first()
+
+
+def messages_awaiting_mailbox_action(session: Session, source: str) -> Sequence[InboundMessage]:
+    return session.exec(
+        select(InboundMessage)
+        .where(
+            InboundMessage.source == source,
+            InboundMessage.state == MessageState.DONE,
+            InboundMessage.mailbox_action == MailboxAction.PENDING,
+        )
+        .order_by(col(InboundMessage.id))
+    ).all()
+
+
+# --- submissions ------------------------------------------------------------------------------
+
+
+def current_submission(session: Session, campaign_code: str, unit_code: str) -> Submission | None:
+    return session.exec(
+        select(Submission).where(
+            Submission.campaign_code == campaign_code,
+            Submission.unit_code == unit_code,
+            col(Submission.is_current),
+        )
+    ).first()
+
+
+def store_submission(
+    session: Session,
+    *,
+    message: InboundMessage,
+    campaign: Campaign,
+    unit: Unit,
+    received_at: datetime,
+    extraction: Extraction,
+    findings: Sequence[Finding],
+    rules_run: Sequence[str],
+    status: SubmissionStatus,
+    late: bool,
+    stored_paths: dict[str, str],
+) -> tuple[Submission, Submission | None]:
+    """Store a submission with its nominees, documents and findings; it supersedes the unit's
+    current one. Returns the new submission and the one it replaced, if any."""
+    assert message.id is not None
+    previous = current_submission(session, campaign.code, unit.code)
+    last_version = session.exec(
+        select(func.max(Submission.version)).where(
+            Submission.campaign_code == campaign.code, Submission.unit_code == unit.code
+        )
+    ).one()
+    if previous is not None:
+        previous.is_current = False
+        session.add(previous)
+        session.flush()
+    errors = sum(1 for f in findings if f.severity == "error")
+    submission = Submission(
+        campaign_code=campaign.code,
+        unit_code=unit.code,
+        inbound_message_id=message.id,
+        version=(last_version or 0) + 1,
+        supersedes_id=previous.id if previous else None,
+        status=status,
+        late=late,
+        received_at=received_at,
+        collectives=len(
+            {person_key(n.name) for n in extraction.nominees if n.kind is NomineeKind.COLLECTIVE}
+        ),
+        individuals=len(
+            {person_key(n.name) for n in extraction.nominees if n.kind is NomineeKind.INDIVIDUAL}
+        ),
+        errors=errors,
+        warnings=len(findings) - errors,
+        rules_run=",".join(rules_run),
+    )
+    session.add(submission)
+    session.flush()
+    assert submission.id is not None
+    for n in extraction.nominees:
+        session.add(
+            NomineeRecord(
+                submission_id=submission.id,
+                kind=n.kind.value,
+                name=n.name,
+                name_key=person_key(n.name),
+                awards=",".join(sorted(n.awards)),
+                position=n.position,
+                workplace=n.workplace,
+                birth_year=n.birth_year,
+                gender=n.gender,
+                summary=n.summary,
+                turnout_percent=n.turnout_percent,
+                note=n.note,
+                source_file=n.location.file or "",
+                source_sheet=n.location.sheet or "",
+                source_row=n.location.row,
+            )
+        )
+    for d in extraction.documents:
+        session.add(
+            DocumentRecord(
+                submission_id=submission.id,
+                filename=d.filename,
+                kind=d.kind.value,
+                content_type=d.content_type,
+                size=d.size,
+                sha256=d.sha256,
+                stored_path=stored_paths.get(d.sha256, ""),
+            )
+        )
+    for f in findings:
+        loc = f.location
+        session.add(
+            FindingRecord(
+                submission_id=submission.id,
+                code=f.code,
+                severity=f.severity.value,
+                message=f.message,
+                fix=f.fix,
+                file=loc.file if loc else None,
+                sheet=loc.sheet if loc else None,
+                row=loc.row if loc else None,
+                column=loc.column if loc else None,
+                value=f.value,
+            )
+        )
+    return submission, previous
+
+
+# --- outgoing mail ----------------------------------------------------------------------------
+
+
+def queue_mail(
+    session: Session,
+    *,
+    inbound_message_id: int | None,
+    kind: str,
+    recipient: str,
+    subject: str,
+    message_id: str,
+    data: bytes,
+) -> OutboundMail:
+    mail = OutboundMail(
+        inbound_message_id=inbound_message_id,
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        message_id=message_id,
+        data=data,
+    )
+    session.add(mail)
+    return mail
+
+
+def replies_since(session: Session, recipient: str, since: datetime) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(OutboundMail)
+        .where(OutboundMail.recipient == recipient, OutboundMail.created_at >= since)
+    ).one()
+
+
+def mail_due(session: Session, now: datetime) -> list[int]:
+    rows = session.exec(
+        select(OutboundMail.id)
+        .where(OutboundMail.state == MailState.QUEUED, OutboundMail.next_attempt_at <= now)
+        .order_by(col(OutboundMail.id))
+    ).all()
+    return [r for r in rows if r is not None]
+
+
+def retry_later(mail: OutboundMail, error: str, max_attempts: int, now: datetime) -> None:
+    """Count a failed attempt; back off exponentially, give up after `max_attempts`."""
+    mail.attempts += 1
+    mail.last_error = error
+    if mail.attempts >= max_attempts:
+        mail.state = MailState.FAILED
+    else:
+        mail.next_attempt_at = now + timedelta(minutes=2 ** min(mail.attempts, 8))
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    unit: Unit
+    submission: Submission | None
+    submissions_count: int
+    # Distinct nominees of the current submission: award code -> nominee kind -> count.
+    proposed: dict[str, dict[str, int]]
+
+
+def proposed_counts(session: Session, submission_id: int) -> dict[str, dict[str, int]]:
+    seen: dict[str, dict[str, set[str]]] = {}
+    for n in session.exec(
+        select(NomineeRecord).where(NomineeRecord.submission_id == submission_id)
+    ):
+        for code in filter(None, n.awards.split(",")):
+            seen.setdefault(code, {}).setdefault(n.kind, set()).add(n.name_key)
+    return {code: {kind: len(keys) for kind, keys in kinds.items()} for code, kinds in seen.items()}
+
+
+def unit_statuses(session: Session, campaign: Campaign) -> list[UnitStatus]:
+    current = {
+        s.unit_code: s
+        for s in session.exec(
+            select(Submission).where(
+                Submission.campaign_code == campaign.code, col(Submission.is_current)
+            )
+        )
+    }
+    counts: dict[str, int] = dict(
+        session.exec(  # type: ignore[arg-type]
+            select(Submission.unit_code, func.count())
+            .where(Submission.campaign_code == campaign.code)
+            .group_by(Submission.unit_code)
+        ).all()
+    )
+    result = []
+    for unit in campaign.units:
+        sub = current.get(unit.code)
+        proposed = (
+            proposed_counts(session, sub.id) if sub is not None and sub.id is not None else {}
+        )
+        result.append(UnitStatus(unit, sub, counts.get(unit.code, 0), proposed))
+    return result
+
+
+def messages_with_outcome(session: Session, *outcomes: str) -> Sequence[InboundMessage]:
+    return session.exec(
+        select(InboundMessage)
+        .where(InboundMessage.outcome.in_(outcomes))  # type: ignore[union-attr]
+        .order_by(col(InboundMessage.id))
+    ).all()
+
+
+def messages_in_state(session: Session, *states: MessageState) -> Sequence[InboundMessage]:
+    return session.exec(
+        select(InboundMessage)
+        .where(InboundMessage.state.in_(states))  # type: ignore[attr-defined]
+        .order_by(col(InboundMessage.id))
+    ).all()
+
+
+# --- leases -----------------------------------------------------------------------------------
+
+
+def acquire_lease(session: Session, name: str, holder: str, until: datetime, now: datetime) -> bool:
+    """Take (or renew) the named lease if it is free, expired or already ours; commit to hold it.
+
+    The UPDATE's WHERE clause re-checks the condition in the database, so two processes racing
+    for an expired lease cannot both win; a race on the first INSERT fails on the primary key.
+    """
+    updated = session.exec(  # type: ignore[call-overload]
+        update(Lease)
+        .where(Lease.name == name, or_(Lease.expires_at < now, Lease.holder == holder))
+        .values(holder=holder, expires_at=until)
+    )
+    if updated.rowcount == 1:
+        return True
+    if session.get(Lease, name) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(Lease(name=name, holder=holder, expires_at=until))
+    except IntegrityError:
+        return False
+    return True
+
+
+def release_lease(session: Session, name: str, holder: str) -> None:
+    session.exec(delete(Lease).where(Lease.name == name, Lease.holder == holder))  # type: ignore[call-overload]
+
+
+def outbound_exists(session: Session, message_id: str) -> bool:
+    return (
+        session.exec(select(OutboundMail.id).where(OutboundMail.message_id == message_id)).first()
+        is not None
+    )
+
+
+def mail_counts(session: Session) -> dict[str, int]:
+    rows = session.exec(select(OutboundMail.state, func.count()).group_by(OutboundMail.state)).all()
+    return {str(state): n for state, n in rows}
