@@ -206,7 +206,7 @@ def _status_data(application: App) -> dict[str, Any]:
     def local(moment: datetime | None) -> str | None:
         return moment.astimezone(tz).isoformat(timespec="minutes") if moment else None
 
-    units = []
+    units: list[dict[str, Any]] = []
     with Session(application.engine) as session:
         for st in repository.unit_statuses(session, c):
             sub = st.submission

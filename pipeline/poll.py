@@ -15,6 +15,7 @@ the queue; `intake reprocess` puts it back.
 from __future__ import annotations
 
 import email
+import email.parser
 import logging
 import os
 import socket

@@ -182,8 +182,8 @@ def deliver_due(
                     report.failed += 1
                     log.warning("mail %s to %s refused for good: %s", mail.id, mail.recipient, err)
                 except TemporaryFailure as err:
-                    repository.retry_later(mail, str(err), max_attempts, moment)
-                    if mail.state == MailState.FAILED:
+                    gave_up = repository.retry_later(mail, str(err), max_attempts, moment)
+                    if gave_up:
                         report.failed += 1
                     else:
                         report.deferred += 1

@@ -108,9 +108,9 @@ def messages_to_process(session: Session, max_attempts: int) -> list[int]:
         select(InboundMessage.id)
         .where(
             or_(
-                InboundMessage.state == MessageState.RECEIVED,
-                (InboundMessage.state == MessageState.FAILED)
-                & (InboundMessage.attempts < max_attempts),
+                col(InboundMessage.state) == MessageState.RECEIVED,
+                (col(InboundMessage.state) == MessageState.FAILED)
+                & (col(InboundMessage.attempts) < max_attempts),
             )
         )
         .order_by(col(InboundMessage.id))
@@ -127,12 +127,12 @@ def raw_bytes(session: Session, message_id: int) -> bytes:
 
 def earlier_copy(session: Session, message: InboundMessage) -> InboundMessage | None:
     """A message handled before with the same bytes, or the same Message-ID from the same sender."""
-    same = InboundMessage.sha256 == message.sha256
+    same = col(InboundMessage.sha256) == message.sha256
     if message.message_id:
         same = or_(
             same,
-            (InboundMessage.message_id == message.message_id)
-            & (InboundMessage.from_address == message.from_address),
+            (col(InboundMessage.message_id) == message.message_id)
+            & (col(InboundMessage.from_address) == message.from_address),
         )
     return session.exec(
         select(InboundMessage)
@@ -309,14 +309,15 @@ def mail_due(session: Session, now: datetime) -> list[int]:
     return [r for r in rows if r is not None]
 
 
-def retry_later(mail: OutboundMail, error: str, max_attempts: int, now: datetime) -> None:
-    """Count a failed attempt; back off exponentially, give up after `max_attempts`."""
+def retry_later(mail: OutboundMail, error: str, max_attempts: int, now: datetime) -> bool:
+    """Count a failed attempt and back off exponentially; True when it has now given up."""
     mail.attempts += 1
     mail.last_error = error
     if mail.attempts >= max_attempts:
         mail.state = MailState.FAILED
-    else:
-        mail.next_attempt_at = now + timedelta(minutes=2 ** min(mail.attempts, 8))
+        return True
+    mail.next_attempt_at = now + timedelta(minutes=2 ** min(mail.attempts, 8))
+    return False
 
 
 # --- status -----------------------------------------------------------------------------------
@@ -351,7 +352,7 @@ def unit_statuses(session: Session, campaign: Campaign) -> list[UnitStatus]:
         )
     }
     counts: dict[str, int] = dict(
-        session.exec(  # type: ignore[arg-type]
+        session.exec(
             select(Submission.unit_code, func.count())
             .where(Submission.campaign_code == campaign.code)
             .group_by(Submission.unit_code)
@@ -392,12 +393,14 @@ def acquire_lease(session: Session, name: str, holder: str, until: datetime, now
     The UPDATE's WHERE clause re-checks the condition in the database, so two processes racing
     for an expired lease cannot both win; a race on the first INSERT fails on the primary key.
     """
-    updated = session.exec(  # type: ignore[call-overload]
+    updated = session.execute(
         update(Lease)
-        .where(Lease.name == name, or_(Lease.expires_at < now, Lease.holder == holder))
+        .where(
+            col(Lease.name) == name, or_(col(Lease.expires_at) < now, col(Lease.holder) == holder)
+        )
         .values(holder=holder, expires_at=until)
     )
-    if updated.rowcount == 1:
+    if updated.rowcount == 1:  # type: ignore[attr-defined]
         return True
     if session.get(Lease, name) is not None:
         return False
@@ -410,7 +413,7 @@ def acquire_lease(session: Session, name: str, holder: str, until: datetime, now
 
 
 def release_lease(session: Session, name: str, holder: str) -> None:
-    session.exec(delete(Lease).where(Lease.name == name, Lease.holder == holder))  # type: ignore[call-overload]
+    session.execute(delete(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder))
 
 
 def outbound_exists(session: Session, message_id: str) -> bool:
