@@ -1,0 +1,196 @@
+"""Real servers for the tests and the benchmark: Dovecot (IMAP) and aiosmtpd (SMTP), on loopback
+ports, started and stopped by the caller. Nothing here mocks a protocol."""
+
+from __future__ import annotations
+
+import email
+import getpass
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from aiosmtpd.controller import Controller
+from imapclient import IMAPClient
+
+PASSWORD = "test-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def dovecot_binary() -> str | None:
+    return shutil.which("dovecot") or (
+        "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+    )
+
+
+class Dovecot:
+    """A private Dovecot: any user name logs in with PASSWORD and gets a fresh Maildir."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="dovecot-"))
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _config(self) -> str:
+        root = self.root
+        if os.geteuid() == 0:
+            # Dovecot refuses to run mail processes as root: use nobody, owning the mail tree.
+            mail_user = pwd.getpwnam("nobody")
+            internal, login = "dovecot", "dovenull"
+            os.chown(root / "mail", mail_user.pw_uid, mail_user.pw_gid)
+        else:
+            mail_user = pwd.getpwnam(getpass.getuser())
+            internal = login = mail_user.pw_name
+        return f"""
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {internal}
+default_login_user = {login}
+first_valid_uid = 1
+mail_location = maildir:{root}/mail/%u
+passdb {{
+  driver = static
+  args = password={PASSWORD}
+}}
+userdb {{
+  driver = static
+  args = uid={mail_user.pw_uid} gid={mail_user.pw_gid} home={root}/mail/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+    def start(self) -> Self:
+        binary = dovecot_binary()
+        if binary is None:
+            raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd)")
+        (self.root / "mail").mkdir()
+        conf = self.root / "dovecot.conf"
+        conf.write_text(self._config())
+        self.process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.process = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def client(self, user: str) -> IMAPClient:
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
+        client.login(user, PASSWORD)
+        return client
+
+    def append(self, user: str, raw: bytes, when: datetime | None = None, folder: str = "INBOX") -> None:
+        with self.client(user) as client:
+            client.append(folder, raw, msg_time=when)
+
+    def folder_counts(self, user: str) -> dict[str, int]:
+        with self.client(user) as client:
+            return {
+                name: int(client.folder_status(name, ["MESSAGES"])[b"MESSAGES"])
+                for _, _, name in client.list_folders()
+            }
+
+    def flags(self, user: str, folder: str = "INBOX") -> list[tuple[bytes, ...]]:
+        with self.client(user) as client:
+            client.select_folder(folder, readonly=True)
+            uids = client.search(["ALL"])
+            return [tuple(v[b"FLAGS"]) for v in client.fetch(uids, ["FLAGS"]).values()]
+
+
+@dataclass
+class _Inbox:
+    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content)))
+        return "250 OK"
+
+
+class SmtpServer:
+    """aiosmtpd on a loopback port, keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.inbox = _Inbox()
+        self.port = free_port()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> Self:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def received(self, recipient: str | None = None) -> list[EmailMessage]:
+        result = []
+        for _, rcpts, data in self.inbox.messages:
+            if recipient is None or recipient.lower() in (r.lower() for r in rcpts):
+                msg = email.message_from_bytes(data, policy=policy.default)
+                assert isinstance(msg, EmailMessage)
+                result.append(msg)
+        return result
+
+    def clear(self) -> None:
+        self.inbox.messages.clear()

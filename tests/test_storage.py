@@ -1,0 +1,145 @@
+"""The same storage code on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from config.campaign import Campaign, NomineeKind
+from pipeline.model import Extraction, Location, Nominee
+from storage import repository
+from storage.db import open_database
+from storage.models import InboundMessage, MailState, OutboundMail, Submission, SubmissionStatus
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = open_database(url)
+    yield engine
+    if request.param == "postgresql":
+        SQLModel.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+
+
+def test_migrations_build_exactly_the_models_schema(engine: Engine) -> None:
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+    assert diff == []
+    assert "alembic_version" in inspect(engine).get_table_names()
+
+
+def test_migrating_twice_changes_nothing(engine: Engine) -> None:
+    open_database(engine.url.render_as_string(hide_password=False)).dispose()
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+
+
+def fetched(session: Session, key: str, raw: bytes = b"Subject: x\r\n\r\nbody") -> InboundMessage | None:
+    return repository.record_fetched(session, source="imap://t/INBOX", source_key=key, raw=raw, uid=int(key), uidvalidity=1)
+
+
+def test_the_ledger_knows_a_mailbox_entry_once_and_keeps_the_bytes(engine: Engine) -> None:
+    with Session(engine) as session:
+        first = fetched(session, "1", b"raw one")
+        assert first is not None
+        assert fetched(session, "1", b"raw one") is None
+        session.commit()
+        assert repository.raw_bytes(session, first.id or 0) == b"raw one"
+        assert first.received_at is None and first.fetched_at.tzinfo is not None
+
+
+def test_earlier_copies_are_found_by_content(engine: Engine) -> None:
+    with Session(engine) as session:
+        a = fetched(session, "1", b"same bytes")
+        b = fetched(session, "2", b"same bytes")
+        c = fetched(session, "3", b"other bytes")
+        session.commit()
+        assert a and b and c
+        assert repository.earlier_copy(session, a) is None
+        copy = repository.earlier_copy(session, b)
+        assert copy is not None and copy.id == a.id
+        assert repository.earlier_copy(session, c) is None
+
+
+def store(session: Session, campaign: Campaign, message: InboundMessage, status: SubmissionStatus, names: list[str]) -> tuple[Submission, Submission | None]:
+    nominees = [Nominee(NomineeKind.INDIVIDUAL, n, frozenset({"provincial"}), Location("DS.xlsx", "S", i)) for i, n in enumerate(names, 2)]
+    return repository.store_submission(
+        session,
+        message=message,
+        campaign=campaign,
+        unit=campaign.units_by_code["SNV"],
+        received_at=datetime(2021, 5, 20, 3, tzinfo=UTC),
+        extraction=Extraction(nominees=nominees),
+        findings=[],
+        rules_run=["on_time"],
+        status=status,
+        late=False,
+        stored_paths={},
+    )
+
+
+def test_a_resubmission_supersedes_the_current_one(engine: Engine, campaign: Campaign) -> None:
+    with Session(engine) as session:
+        m1, m2 = fetched(session, "1", b"v1"), fetched(session, "2", b"v2")
+        assert m1 and m2
+        first, replaced = store(session, campaign, m1, SubmissionStatus.REJECTED, ["Trần Thị An", "Lê Văn Bình"])
+        assert replaced is None and first.version == 1
+        second, replaced = store(session, campaign, m2, SubmissionStatus.ACCEPTED, ["Trần Thị An"])
+        session.commit()
+        assert replaced is not None and replaced.id == first.id
+        assert second.version == 2 and second.supersedes_id == first.id
+        current = repository.current_submission(session, campaign.code, "SNV")
+        assert current is not None and current.id == second.id
+        statuses = {s.unit.code: s for s in repository.unit_statuses(session, campaign)}
+        assert statuses["SNV"].submissions_count == 2
+        assert statuses["SNV"].proposed == {"provincial": {"individual": 1}}
+        assert statuses["STP"].submission is None
+        assert session.exec(select(Submission).where(Submission.id == first.id)).one().is_current is False
+
+
+def test_only_one_holder_gets_the_lease_until_it_expires(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    with Session(engine) as a, Session(engine) as b:
+        assert repository.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=5), now)
+        a.commit()
+        assert not repository.acquire_lease(b, "poll", "host-b", now + timedelta(minutes=5), now)
+        b.commit()
+        assert repository.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=10), now)  # renewal
+        a.commit()
+        later = now + timedelta(minutes=11)
+        assert repository.acquire_lease(b, "poll", "host-b", later + timedelta(minutes=5), later)
+        b.commit()
+        repository.release_lease(b, "poll", "host-b")
+        b.commit()
+        assert repository.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=5), now)
+        a.commit()
+
+
+def test_failed_sends_back_off_then_give_up(engine: Engine) -> None:
+    with Session(engine) as session:
+        mail = repository.queue_mail(session, inbound_message_id=None, kind="acknowledgement", recipient="a@b.vn", subject="s", message_id="<1@x>", data=b"x")
+        session.commit()
+        now = datetime.now(UTC)
+        assert repository.mail_due(session, now) == [mail.id]
+        assert repository.retry_later(mail, "421 busy", max_attempts=2, now=now) is False
+        session.commit()
+        assert repository.mail_due(session, now) == []
+        assert repository.mail_due(session, now + timedelta(minutes=3)) == [mail.id]
+        assert repository.retry_later(mail, "421 busy", max_attempts=2, now=now) is True
+        session.commit()
+        stored = session.get(OutboundMail, mail.id)
+        assert stored is not None and stored.state == MailState.FAILED and stored.last_error == "421 busy"
