@@ -113,7 +113,7 @@ timeout_seconds = 10
 url = "{db_url}"
 
 [storage]
-files_dir = "{directory / 'files'}"
+files_dir = "{directory / "files"}"
 """,
         encoding="utf-8",
     )
@@ -122,7 +122,10 @@ files_dir = "{directory / 'files'}"
 
 @pytest.fixture
 def servers(
-    dovecot_server: Dovecot, smtp_server: SmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dovecot_server: Dovecot,
+    smtp_server: SmtpServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Servers:
     """A fresh mailbox user, a cleared SMTP inbox, a new SQLite database and a config file."""
     from tests.servers import PASSWORD
@@ -130,14 +133,22 @@ def servers(
     smtp_server.clear()
     user = f"intake{next(_users)}"
     db_url = f"sqlite:///{tmp_path / 'intake.db'}"
-    config = write_config(tmp_path, imap_port=dovecot_server.port, user=user, smtp_port=smtp_server.port, db_url=db_url)
+    config = write_config(
+        tmp_path,
+        imap_port=dovecot_server.port,
+        user=user,
+        smtp_port=smtp_server.port,
+        db_url=db_url,
+    )
     # The password comes from the environment, never from the TOML file.
     monkeypatch.setenv("INTAKE_MAILBOX__IMAP__PASSWORD", PASSWORD)
     return Servers(dovecot_server, smtp_server, user, config, db_url)
 
 
 def postgres_admin_url() -> str:
-    return os.environ.get("INTAKE_TEST_POSTGRES_URL", "postgresql+psycopg:///postgres?host=/var/run/postgresql")
+    return os.environ.get(
+        "INTAKE_TEST_POSTGRES_URL", "postgresql+psycopg:///postgres?host=/var/run/postgresql"
+    )
 
 
 @pytest.fixture(scope="session")

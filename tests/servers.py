@@ -107,10 +107,13 @@ service anvil {{
         binary = dovecot_binary()
         if binary is None:
             raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd)")
+        self.root.chmod(0o755)  # the mail user must reach its Maildir below this folder
         (self.root / "mail").mkdir()
         conf = self.root / "dovecot.conf"
         conf.write_text(self._config())
-        self.process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [binary, "-F", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         wait_for_port(self.port)
         return self
 
@@ -127,7 +130,9 @@ service anvil {{
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def client(self, user: str) -> IMAPClient:
@@ -135,7 +140,9 @@ service anvil {{
         client.login(user, PASSWORD)
         return client
 
-    def append(self, user: str, raw: bytes, when: datetime | None = None, folder: str = "INBOX") -> None:
+    def append(
+        self, user: str, raw: bytes, when: datetime | None = None, folder: str = "INBOX"
+    ) -> None:
         with self.client(user) as client:
             client.append(folder, raw, msg_time=when)
 
@@ -158,7 +165,13 @@ class _Inbox:
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content)))
+        self.messages.append(
+            (
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                bytes(envelope.original_content or envelope.content),
+            )
+        )
         return "250 OK"
 
 
@@ -180,7 +193,9 @@ class SmtpServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def received(self, recipient: str | None = None) -> list[EmailMessage]:

@@ -44,7 +44,9 @@ def problems_of(data: dict[str, Any]) -> list[str]:
 def test_unknown_unit_in_allocation_is_named() -> None:
     data = sample()
     data["allocation"]["units"]["H-KHONGCO"] = {"collectives": 0, "individuals": 0}
-    assert any("H-KHONGCO" in p and "không có trong danh sách đơn vị" in p for p in problems_of(data))
+    assert any(
+        "H-KHONGCO" in p and "không có trong danh sách đơn vị" in p for p in problems_of(data)
+    )
 
 
 def test_totals_that_do_not_add_up_say_by_how_much() -> None:

@@ -43,9 +43,18 @@ TITLE: Rows = [
 ]
 
 
-def test_sections_header_with_line_breaks_numbering_row_totals_and_signature(campaign: Campaign) -> None:
+def test_sections_header_with_line_breaks_numbering_row_totals_and_signature(
+    campaign: Campaign,
+) -> None:
     rows = TITLE + [
-        ["STT", "Họ và tên /\nTên tập thể", "Năm\nsinh", "Chức vụ", "Hình thức\nkhen thưởng", "Tỷ lệ cử tri\nđi bầu"],
+        [
+            "STT",
+            "Họ và tên /\nTên tập thể",
+            "Năm\nsinh",
+            "Chức vụ",
+            "Hình thức\nkhen thưởng",
+            "Tỷ lệ cử tri\nđi bầu",
+        ],
         [1, 2, 3, 4, 5, 6],
         ["I. TẬP THỂ"],
         [1, "UBND xã Bản Giang", None, None, PROVINCIAL, "99,8%"],
@@ -61,7 +70,9 @@ def test_sections_header_with_line_breaks_numbering_row_totals_and_signature(cam
     ]
     result = read(campaign, xlsx(("Sheet1", rows)))
     assert result.findings == []
-    got = [(n.kind, n.name, sorted(n.awards), n.birth_year, n.turnout_percent) for n in result.nominees]
+    got = [
+        (n.kind, n.name, sorted(n.awards), n.birth_year, n.turnout_percent) for n in result.nominees
+    ]
     assert got == [
         (NomineeKind.COLLECTIVE, "UBND xã Bản Giang", ["provincial"], None, 99.8),
         (NomineeKind.COLLECTIVE, "UBND xã Hồ Thầu", ["provincial"], None, 99.1),
@@ -73,8 +84,14 @@ def test_sections_header_with_line_breaks_numbering_row_totals_and_signature(cam
 
 
 def test_two_sheets_headers_without_diacritics_and_columns_in_any_order(campaign: Campaign) -> None:
-    collectives = TITLE + [["Ten tap the", "STT", "Hinh thuc khen thuong"], ["Phòng Nội vụ", 1, PROVINCIAL]]
-    individuals = TITLE + [["HO VA TEN", "CHUC VU", "HINH THUC"], ["Phạm Thị Lan", "Chuyên viên", PROVINCIAL]]
+    collectives = TITLE + [
+        ["Ten tap the", "STT", "Hinh thuc khen thuong"],
+        ["Phòng Nội vụ", 1, PROVINCIAL],
+    ]
+    individuals = TITLE + [
+        ["HO VA TEN", "CHUC VU", "HINH THUC"],
+        ["Phạm Thị Lan", "Chuyên viên", PROVINCIAL],
+    ]
     result = read(campaign, xlsx(("Tap the", collectives), ("Ca nhan", individuals)))
     assert result.findings == []
     assert [(n.kind, n.name, n.position) for n in result.nominees] == [
@@ -102,7 +119,12 @@ def test_kind_column_and_birth_split_into_nam_nu(campaign: Campaign) -> None:
 
 
 def test_award_taken_from_the_title_when_the_list_has_no_award_column(campaign: Campaign) -> None:
-    rows = [["DANH SÁCH CÁ NHÂN ĐỀ NGHỊ TẶNG BẰNG KHEN CỦA CHỦ TỊCH UBND TỈNH"], [], ["STT", "Họ và tên", "Chức vụ"], [1, "Lê Văn Hùng", "Phó phòng"]]
+    rows = [
+        ["DANH SÁCH CÁ NHÂN ĐỀ NGHỊ TẶNG BẰNG KHEN CỦA CHỦ TỊCH UBND TỈNH"],
+        [],
+        ["STT", "Họ và tên", "Chức vụ"],
+        [1, "Lê Văn Hùng", "Phó phòng"],
+    ]
     result = read(campaign, xlsx(("Cá nhân", rows)))
     assert result.findings == []
     assert result.nominees[0].awards == frozenset({"provincial"})
@@ -164,10 +186,14 @@ def test_unreadable_and_unsupported_and_missing_lists(campaign: Campaign) -> Non
     broken = read(campaign, b"PK\x03\x04 not really a workbook")
     assert codes(broken) == ["LIST_UNREADABLE"]
     assert "Danh sách.xlsx" in broken.findings[0].message
-    legacy = extract([Attachment("DS.xls", "application/vnd.ms-excel", b"\xd0\xcf\x11\xe0")], campaign)
+    legacy = extract(
+        [Attachment("DS.xls", "application/vnd.ms-excel", b"\xd0\xcf\x11\xe0")], campaign
+    )
     assert codes(legacy) == ["LIST_FORMAT_UNSUPPORTED"]
     assert ".xlsx" in legacy.findings[0].fix
-    word_only = extract([Attachment("Danh sách đề nghị.docx", "application/msword", b"x")], campaign)
+    word_only = extract(
+        [Attachment("Danh sách đề nghị.docx", "application/msword", b"x")], campaign
+    )
     assert codes(word_only) == ["LIST_MISSING"]
     assert "Danh sách đề nghị.docx" in word_only.findings[0].message
 
@@ -195,11 +221,33 @@ def test_documents_are_recognised_by_name(name: str, kind: DocumentKind) -> None
     assert classify_document(name) is kind
 
 
-@pytest.mark.parametrize(("value", "year"), [(1978, 1978), (1978.0, 1978), ("1978", 1978), ("12/03/1978", 1978), (28562, 1978), ("abc", None), (12, None)])
+@pytest.mark.parametrize(
+    ("value", "year"),
+    [
+        (1978, 1978),
+        (1978.0, 1978),
+        ("1978", 1978),
+        ("12/03/1978", 1978),
+        (28562, 1978),
+        ("abc", None),
+        (12, None),
+    ],
+)
 def test_birth_years(value: object, year: int | None) -> None:
     assert parse_birth_year(value) == year
 
 
-@pytest.mark.parametrize(("value", "percent"), [(0.998, 99.8), (99.8, 99.8), ("99,8%", 99.8), ("99,80 %", 99.8), ("97", 97.0), ("cao", None), (150, None)])
+@pytest.mark.parametrize(
+    ("value", "percent"),
+    [
+        (0.998, 99.8),
+        (99.8, 99.8),
+        ("99,8%", 99.8),
+        ("99,80 %", 99.8),
+        ("97", 97.0),
+        ("cao", None),
+        (150, None),
+    ],
+)
 def test_turnout_values(value: object, percent: float | None) -> None:
     assert parse_percent(value) == percent

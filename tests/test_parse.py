@@ -9,7 +9,9 @@ from pipeline.parse import parse_message
 from pipeline.reply import message_bytes
 from samples.factories import File, build_email
 
-LONG_SUBJECT = "Danh sách đề nghị khen thưởng bầu cử huyện Sìn Hồ gửi Sở Nội vụ tỉnh Lai Châu và Quảng Nam"
+LONG_SUBJECT = (
+    "Danh sách đề nghị khen thưởng bầu cử huyện Sìn Hồ gửi Sở Nội vụ tỉnh Lai Châu và Quảng Nam"
+)
 OWN = frozenset({"pxdcq.sonv@laichau.gov.vn"})
 
 
@@ -24,7 +26,10 @@ def test_outgoing_subjects_survive_the_standard_library_folder() -> None:
     msg = EmailMessage()
     msg["Subject"] = "Danh sách đề nghị khen thưởng bầu cử huyện Sìn Hồ"
     msg.set_content("x")
-    assert parse_message(message_bytes(msg)).subject == "Danh sách đề nghị khen thưởng bầu cử huyện Sìn Hồ"
+    assert (
+        parse_message(message_bytes(msg)).subject
+        == "Danh sách đề nghị khen thưởng bầu cử huyện Sìn Hồ"
+    )
 
 
 def test_rfc2231_file_names_and_sender_are_decoded() -> None:
@@ -32,12 +37,20 @@ def test_rfc2231_file_names_and_sender_are_decoded() -> None:
         sender="VanPhong@TamDuong.LaiChau.gov.vn",
         sender_name="Văn phòng HĐND-UBND huyện Tam Đường",
         subject="Hồ sơ",
-        files=[File("Danh sách đề nghị khen thưởng tập thể, cá nhân.xlsx", b"PK", "application/octet-stream")],
+        files=[
+            File(
+                "Danh sách đề nghị khen thưởng tập thể, cá nhân.xlsx",
+                b"PK",
+                "application/octet-stream",
+            )
+        ],
     )
     mail = parse_message(raw)
     assert mail.from_address == "vanphong@tamduong.laichau.gov.vn"
     assert mail.from_name == "Văn phòng HĐND-UBND huyện Tam Đường"
-    assert [a.filename for a in mail.attachments] == ["Danh sách đề nghị khen thưởng tập thể, cá nhân.xlsx"]
+    assert [a.filename for a in mail.attachments] == [
+        "Danh sách đề nghị khen thưởng tập thể, cá nhân.xlsx"
+    ]
     assert mail.attachments[0].payload == b"PK"
 
 
@@ -46,13 +59,17 @@ def test_a_forwarded_message_contributes_its_attachments_once() -> None:
     inner["From"] = "chuyenvien@tamduong.laichau.gov.vn"
     inner["Subject"] = "Danh sách"
     inner.set_content("Gửi chị bản danh sách.")
-    inner.add_attachment(b"PK-list", maintype="application", subtype="octet-stream", filename="Danh sách.xlsx")
+    inner.add_attachment(
+        b"PK-list", maintype="application", subtype="octet-stream", filename="Danh sách.xlsx"
+    )
     outer = EmailMessage()
     outer["From"] = "vanphong@tamduong.laichau.gov.vn"
     outer["To"] = "pxdcq.sonv@laichau.gov.vn"
     outer["Subject"] = "Fwd: Danh sách"
     outer.set_content("Chuyển tiếp hồ sơ.")
-    outer.add_attachment(b"%PDF-letter", maintype="application", subtype="pdf", filename="Tờ trình.pdf")
+    outer.add_attachment(
+        b"%PDF-letter", maintype="application", subtype="pdf", filename="Tờ trình.pdf"
+    )
     outer.add_attachment(inner)
     mail = parse_message(message_bytes(outer))
     assert sorted(a.filename for a in mail.attachments) == ["Danh sách.xlsx", "Tờ trình.pdf"]

@@ -48,8 +48,12 @@ def test_migrating_twice_changes_nothing(engine: Engine) -> None:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
 
 
-def fetched(session: Session, key: str, raw: bytes = b"Subject: x\r\n\r\nbody") -> InboundMessage | None:
-    return repository.record_fetched(session, source="imap://t/INBOX", source_key=key, raw=raw, uid=int(key), uidvalidity=1)
+def fetched(
+    session: Session, key: str, raw: bytes = b"Subject: x\r\n\r\nbody"
+) -> InboundMessage | None:
+    return repository.record_fetched(
+        session, source="imap://t/INBOX", source_key=key, raw=raw, uid=int(key), uidvalidity=1
+    )
 
 
 def test_the_ledger_knows_a_mailbox_entry_once_and_keeps_the_bytes(engine: Engine) -> None:
@@ -75,8 +79,17 @@ def test_earlier_copies_are_found_by_content(engine: Engine) -> None:
         assert repository.earlier_copy(session, c) is None
 
 
-def store(session: Session, campaign: Campaign, message: InboundMessage, status: SubmissionStatus, names: list[str]) -> tuple[Submission, Submission | None]:
-    nominees = [Nominee(NomineeKind.INDIVIDUAL, n, frozenset({"provincial"}), Location("DS.xlsx", "S", i)) for i, n in enumerate(names, 2)]
+def store(
+    session: Session,
+    campaign: Campaign,
+    message: InboundMessage,
+    status: SubmissionStatus,
+    names: list[str],
+) -> tuple[Submission, Submission | None]:
+    nominees = [
+        Nominee(NomineeKind.INDIVIDUAL, n, frozenset({"provincial"}), Location("DS.xlsx", "S", i))
+        for i, n in enumerate(names, 2)
+    ]
     return repository.store_submission(
         session,
         message=message,
@@ -96,7 +109,9 @@ def test_a_resubmission_supersedes_the_current_one(engine: Engine, campaign: Cam
     with Session(engine) as session:
         m1, m2 = fetched(session, "1", b"v1"), fetched(session, "2", b"v2")
         assert m1 and m2
-        first, replaced = store(session, campaign, m1, SubmissionStatus.REJECTED, ["Trần Thị An", "Lê Văn Bình"])
+        first, replaced = store(
+            session, campaign, m1, SubmissionStatus.REJECTED, ["Trần Thị An", "Lê Văn Bình"]
+        )
         assert replaced is None and first.version == 1
         second, replaced = store(session, campaign, m2, SubmissionStatus.ACCEPTED, ["Trần Thị An"])
         session.commit()
@@ -108,7 +123,10 @@ def test_a_resubmission_supersedes_the_current_one(engine: Engine, campaign: Cam
         assert statuses["SNV"].submissions_count == 2
         assert statuses["SNV"].proposed == {"provincial": {"individual": 1}}
         assert statuses["STP"].submission is None
-        assert session.exec(select(Submission).where(Submission.id == first.id)).one().is_current is False
+        assert (
+            session.exec(select(Submission).where(Submission.id == first.id)).one().is_current
+            is False
+        )
 
 
 def test_only_one_holder_gets_the_lease_until_it_expires(engine: Engine) -> None:
@@ -118,7 +136,9 @@ def test_only_one_holder_gets_the_lease_until_it_expires(engine: Engine) -> None
         a.commit()
         assert not repository.acquire_lease(b, "poll", "host-b", now + timedelta(minutes=5), now)
         b.commit()
-        assert repository.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=10), now)  # renewal
+        assert repository.acquire_lease(
+            a, "poll", "host-a", now + timedelta(minutes=10), now
+        )  # renewal
         a.commit()
         later = now + timedelta(minutes=11)
         assert repository.acquire_lease(b, "poll", "host-b", later + timedelta(minutes=5), later)
@@ -131,7 +151,15 @@ def test_only_one_holder_gets_the_lease_until_it_expires(engine: Engine) -> None
 
 def test_failed_sends_back_off_then_give_up(engine: Engine) -> None:
     with Session(engine) as session:
-        mail = repository.queue_mail(session, inbound_message_id=None, kind="acknowledgement", recipient="a@b.vn", subject="s", message_id="<1@x>", data=b"x")
+        mail = repository.queue_mail(
+            session,
+            inbound_message_id=None,
+            kind="acknowledgement",
+            recipient="a@b.vn",
+            subject="s",
+            message_id="<1@x>",
+            data=b"x",
+        )
         session.commit()
         now = datetime.now(UTC)
         assert repository.mail_due(session, now) == [mail.id]
@@ -142,4 +170,8 @@ def test_failed_sends_back_off_then_give_up(engine: Engine) -> None:
         assert repository.retry_later(mail, "421 busy", max_attempts=2, now=now) is True
         session.commit()
         stored = session.get(OutboundMail, mail.id)
-        assert stored is not None and stored.state == MailState.FAILED and stored.last_error == "421 busy"
+        assert (
+            stored is not None
+            and stored.state == MailState.FAILED
+            and stored.last_error == "421 busy"
+        )

@@ -1,0 +1,291 @@
+"""End to end against real servers: an email APPENDed to Dovecot, `intake poll`, the reply that
+arrives over SMTP, the stored state and the mailbox folders."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from email.message import EmailMessage
+
+import pytest
+from sqlmodel import Session, select
+from typer.testing import CliRunner
+
+from cli import app
+from pipeline.parse import parse_message
+from samples.factories import (
+    PM,
+    PROVINCIAL,
+    XLSX,
+    File,
+    NominationList,
+    Row,
+    build_email,
+    build_workbook,
+    collectives,
+    dossier,
+    people,
+)
+from storage.db import make_engine
+from storage.models import InboundMessage, MessageState, Outcome, Submission
+from tests.conftest import Servers, vn
+
+pytestmark = pytest.mark.integration
+
+SNV = "vanphong.snv@laichau.gov.vn"
+TAM_DUONG = "vanphong@tamduong.laichau.gov.vn"
+
+
+def intake(servers: Servers, *args: str) -> str:
+    result = CliRunner().invoke(app, ["--config", str(servers.config), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def snv_submission(
+    individuals: int = 3, subject: str = "Sở Nội vụ gửi hồ sơ đề nghị khen thưởng", **kwargs: object
+) -> bytes:
+    spec = NominationList(
+        "Sở Nội vụ", collectives(["Phòng Xây dựng chính quyền"]), people("Trần Thị", individuals)
+    )
+    return build_email(
+        sender=SNV,
+        sender_name="Sở Nội vụ",
+        subject=subject,
+        files=dossier(spec),
+        date=vn(20),
+        **kwargs,
+    )  # type: ignore[arg-type]
+
+
+def body(msg: EmailMessage) -> str:
+    part = msg.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())  # type: ignore[attr-defined]
+
+
+def submissions(servers: Servers) -> list[Submission]:
+    with Session(make_engine(servers.db_url)) as session:
+        return list(session.exec(select(Submission).order_by(Submission.id)))  # type: ignore[arg-type]
+
+
+def ledger(servers: Servers) -> list[InboundMessage]:
+    with Session(make_engine(servers.db_url)) as session:
+        return list(session.exec(select(InboundMessage).order_by(InboundMessage.id)))  # type: ignore[arg-type]
+
+
+def test_a_valid_submission_is_stored_acknowledged_and_filed(servers: Servers) -> None:
+    original = snv_submission()
+    servers.append(original, vn(20, 9))
+    output = intake(servers, "poll")
+    assert "Đã lấy 1 thư mới" in output and "Đã gửi 1 thư trả lời" in output
+
+    [reply] = servers.replies(SNV)
+    sent = parse_message(original)
+    assert reply["Subject"] == "Re: Sở Nội vụ gửi hồ sơ đề nghị khen thưởng"
+    assert reply["In-Reply-To"] == sent.message_id
+    assert sent.message_id in reply["References"]
+    assert reply["Auto-Submitted"] == "auto-replied"
+    text = body(reply)
+    assert "đã TIẾP NHẬN hồ sơ" in text
+    assert "Bằng khen của Chủ tịch UBND tỉnh, cá nhân: 3 (chỉ tiêu phân bổ: 8)" in text
+    assert "Tờ trình: Tờ trình đề nghị khen thưởng.pdf" in text
+    assert reply.get_body(("html",)) is not None
+
+    [stored] = submissions(servers)
+    assert (stored.unit_code, stored.status, stored.version, stored.individuals) == (
+        "SNV",
+        "accepted",
+        1,
+        3,
+    )
+    assert stored.received_at == vn(20, 9)
+    folders = servers.dovecot.folder_counts(servers.user)
+    assert folders["INBOX"] == 0 and folders["Processed"] == 1
+    assert all(b"\\Seen" not in flags for flags in servers.dovecot.flags(servers.user, "Processed"))
+
+
+def test_over_quota_gets_an_error_report_and_goes_to_rejected(servers: Servers) -> None:
+    servers.append(snv_submission(individuals=10), vn(21))
+    intake(servers, "poll")
+    [reply] = servers.replies(SNV)
+    text = body(reply)
+    assert "CHƯA ĐƯỢC TIẾP NHẬN" in text
+    assert (
+        "Đơn vị đề nghị 10 cá nhân tặng Bằng khen của Chủ tịch UBND tỉnh, vượt chỉ tiêu được phân bổ là 8."
+        in text
+    )
+    assert "Bớt 2 cá nhân" in text
+    assert submissions(servers)[0].status == "rejected"
+    assert servers.dovecot.folder_counts(servers.user)["Rejected"] == 1
+
+
+def test_the_servers_clock_decides_lateness_not_the_senders(servers: Servers) -> None:
+    # The Date header says the 20th; the mail server received it on the 26th.
+    servers.append(snv_submission(), vn(26, 8, 30))
+    intake(servers, "poll")
+    [reply] = servers.replies(SNV)
+    assert "ĐÁNH DẤU NỘP MUỘN" in body(reply)
+    assert "08:30 ngày 26/05/2021" in body(reply)
+    [stored] = submissions(servers)
+    assert stored.status == "accepted_late" and stored.late
+
+
+def test_unknown_senders_are_kept_and_only_answered_when_they_send_a_list(servers: Servers) -> None:
+    spec = NominationList("UBND xã Bản Bo", individuals=people("Lò Thị", 2))
+    with_list = build_email(
+        sender="xabanbo@gmail.com",
+        subject="danh sách",
+        files=[File("ds.xlsx", build_workbook(spec), XLSX)],
+    )
+    chatter = build_email(sender="ai.do@gmail.com", subject="Hỏi thăm")
+    servers.append(with_list, vn(21))
+    servers.append(chatter, vn(21))
+    intake(servers, "poll")
+    [reply] = servers.replies()
+    assert reply["To"].addresses[0].addr_spec == "xabanbo@gmail.com"
+    assert "chưa được đăng ký" in body(reply)
+    assert submissions(servers) == []
+    assert [m.outcome for m in ledger(servers)] == [Outcome.UNKNOWN_SENDER, Outcome.UNKNOWN_SENDER]
+    status = json.loads(intake(servers, "status", "--json"))
+    assert [m["from"] for m in status["unknown_senders_and_correspondence"]] == [
+        "xabanbo@gmail.com",
+        "ai.do@gmail.com",
+    ]
+    assert servers.dovecot.folder_counts(servers.user)["Rejected"] == 2
+
+
+def test_a_resubmission_supersedes_the_first_and_says_so(servers: Servers) -> None:
+    servers.append(snv_submission(individuals=10), vn(21))
+    intake(servers, "poll")
+    servers.append(snv_submission(individuals=4, subject="Gửi lại danh sách (bản sửa)"), vn(22))
+    intake(servers, "poll")
+    first, second = submissions(servers)
+    assert (first.status, first.is_current) == ("rejected", False)
+    assert (second.status, second.is_current, second.version, second.supersedes_id) == (
+        "accepted",
+        True,
+        2,
+        first.id,
+    )
+    replies = servers.replies(SNV)
+    assert len(replies) == 2
+    assert "thay thế hồ sơ lần 1" in body(replies[1])
+    status = json.loads(intake(servers, "status", "--json"))
+    snv = next(u for u in status["units"] if u["code"] == "SNV")
+    assert snv["submissions"] == 2
+    assert snv["current"]["version"] == 2
+    assert snv["current"]["proposed"]["provincial"] == {"collective": 1, "individual": 4}
+
+
+def test_the_same_message_twice_makes_one_submission_and_one_reply(servers: Servers) -> None:
+    original = snv_submission()
+    servers.append(original, vn(20))
+    servers.append(original, vn(20))  # delivered twice: same bytes under another UID
+    intake(servers, "poll")
+    intake(servers, "poll")  # and fetched again: nothing new
+    assert len(submissions(servers)) == 1
+    assert len(servers.replies()) == 1
+    outcomes = [m.outcome for m in ledger(servers)]
+    assert outcomes == [Outcome.SUBMISSION, Outcome.DUPLICATE]
+    assert servers.dovecot.folder_counts(servers.user)["INBOX"] == 0
+
+
+def test_an_out_of_office_reply_gets_no_answer(servers: Servers) -> None:
+    auto = build_email(
+        sender=TAM_DUONG,
+        subject="Trả lời tự động: vắng mặt",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    servers.append(auto, vn(21))
+    intake(servers, "poll")
+    assert servers.replies() == []
+    [message] = ledger(servers)
+    assert message.outcome == Outcome.AUTOMATIC and message.state == MessageState.DONE
+
+
+def test_a_unit_answering_our_reply_is_left_for_a_person(servers: Servers) -> None:
+    servers.append(snv_submission(), vn(20))
+    intake(servers, "poll")
+    [ack] = servers.replies(SNV)
+    thanks = build_email(
+        sender=SNV,
+        subject="Re: " + str(ack["Subject"]),
+        body="Cảm ơn Sở.",
+        headers={"In-Reply-To": str(ack["Message-ID"])},
+    )
+    servers.append(thanks, vn(20, 11))
+    intake(servers, "poll")
+    assert len(servers.replies()) == 1
+    assert ledger(servers)[-1].outcome == Outcome.CORRESPONDENCE
+
+
+def test_pm_nominee_with_report_and_a_locality_list(servers: Servers) -> None:
+    spec = NominationList(
+        "UBND huyện Tam Đường",
+        collectives(["UBND xã Bản Giang", "UBND xã Hồ Thầu"], turnout="99,6%"),
+        people("Nguyễn Văn", 4) + [Row("Hoàng Thị Hòa", award=f"{PROVINCIAL}; đề nghị {PM}")],
+        with_turnout=True,
+    )
+    raw = build_email(
+        sender=TAM_DUONG,
+        subject="Hồ sơ khen thưởng huyện Tam Đường",
+        files=dossier(spec, reports_for=["Hoàng Thị Hòa"]),
+    )
+    servers.append(raw, vn(22))
+    intake(servers, "poll")
+    [reply] = servers.replies(TAM_DUONG)
+    text = body(reply)
+    assert "đã TIẾP NHẬN" in text, text
+    assert "Bằng khen của Thủ tướng Chính phủ, cá nhân: 1 (chỉ tiêu toàn tỉnh: 3)" in text
+
+
+def test_flag_mode_leaves_mail_in_place_with_a_keyword(servers: Servers) -> None:
+    servers.config.write_text(
+        servers.config.read_text().replace('post_action = "move"', 'post_action = "flag"')
+    )
+    servers.append(snv_submission(), vn(20))
+    intake(servers, "poll")
+    assert servers.dovecot.folder_counts(servers.user)["INBOX"] == 1
+    [flags] = servers.dovecot.flags(servers.user)
+    assert b"$IntakeProcessed" in flags and b"\\Seen" not in flags
+    intake(servers, "poll")
+    assert len(servers.replies()) == 1
+
+
+def test_a_reply_that_cannot_be_sent_now_is_sent_later_once(servers: Servers) -> None:
+    from config.settings import load_settings
+    from pipeline.send import SmtpTransport, deliver_due
+
+    good = servers.config.read_text()
+    servers.config.write_text(
+        good.replace(f"port = {servers.smtp.port}", "port = 1")
+    )  # nothing listens
+    servers.append(snv_submission(), vn(20))
+    output = intake(servers, "poll")
+    assert "1 thư chờ gửi lại" in output
+    assert servers.replies() == []
+    settings = load_settings(servers.config)
+    engine = make_engine(servers.db_url)
+    assert settings.outgoing.smtp is not None
+    working = settings.outgoing.smtp.model_copy(update={"port": servers.smtp.port})
+    later = submissions(servers)[0].created_at + timedelta(hours=1)
+    report = deliver_due(
+        engine, SmtpTransport(working, None), "pxdcq.sonv@laichau.gov.vn", 5, now=later
+    )
+    assert report.sent == 1
+    again = deliver_due(
+        engine, SmtpTransport(working, None), "pxdcq.sonv@laichau.gov.vn", 5, now=later
+    )
+    assert again.sent == 0
+    assert len(servers.replies(SNV)) == 1
+
+
+def test_health_checks_the_database_and_the_mailbox(servers: Servers) -> None:
+    assert "Ổn" in intake(servers, "health")
+    servers.config.write_text(
+        servers.config.read_text().replace(f"port = {servers.dovecot.port}", "port = 1")
+    )
+    result = CliRunner().invoke(app, ["--config", str(servers.config), "health"])
+    assert result.exit_code == 1
+    assert "Không mở được hộp thư" in result.output
