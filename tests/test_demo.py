@@ -1,0 +1,55 @@
+"""The main job on the embedded default, as the README runs it: the installed `intake` command
+over a Maildir of sample submissions, SQLite, and replies written as files."""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import subprocess
+import sys
+from email import policy
+from pathlib import Path
+
+from samples.demo_mailbox import write_maildir
+from tests.conftest import ROOT
+
+
+def run_intake(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = Path(sys.executable).parent / "intake"
+    return subprocess.run([str(command), "--config", str(ROOT / "config" / "demo.toml"), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+
+
+def test_the_demo_processes_the_sample_mailbox(tmp_path: Path) -> None:
+    count = write_maildir(tmp_path / "mailbox")
+    env = {
+        **os.environ,
+        "INTAKE_MAILBOX__MAILDIR__PATH": str(tmp_path / "mailbox"),
+        "INTAKE_OUTGOING__FILE_DIR": str(tmp_path / "outbox"),
+        "INTAKE_DATABASE__URL": f"sqlite:///{tmp_path / 'intake.db'}",
+        "INTAKE_STORAGE__FILES_DIR": str(tmp_path / "files"),
+    }
+    first = run_intake("poll", env=env)
+    assert f"Đã lấy {count} thư mới" in first.stdout
+    again = run_intake("poll", env=env)
+    assert "Đã lấy 0 thư mới" in again.stdout
+
+    replies = sorted((tmp_path / "outbox").glob("*.eml"))
+    kinds = [p.stem.split("-", 1)[1] for p in replies]
+    assert kinds.count("acknowledgement") >= 4 and kinds.count("error_report") >= 3 and kinds.count("how_to_submit") == 1
+    for path in replies:
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert msg["Auto-Submitted"] == "auto-replied"
+        assert msg["In-Reply-To"]
+
+    status = json.loads(run_intake("status", "--json", env=env).stdout)
+    by_code = {u["code"]: u for u in status["units"]}
+    assert by_code["H-SINHO"]["submissions"] == 2 and by_code["H-SINHO"]["current"]["status"] == "accepted"
+    assert by_code["CAT"]["current"]["status"] == "accepted_late"
+    assert by_code["H-PHONGTHO"]["current"]["status"] == "rejected"
+    assert by_code["TP-LAICHAU"]["current"] is None
+    assert (tmp_path / "mailbox" / ".Processed").is_dir() and (tmp_path / "mailbox" / ".Rejected").is_dir()
+    assert list((tmp_path / "mailbox" / "new").iterdir()) == []
+
+    table = run_intake("status", env=env).stdout
+    assert "chưa nộp" in table and "tiếp nhận, nộp muộn" in table
