@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from config.campaign import CampaignError, parse_campaign
+from config.campaign import Campaign, CampaignError, parse_campaign
 from tests.conftest import CAMPAIGN_FILE, VN
 
 
@@ -12,7 +12,7 @@ def sample() -> dict[str, Any]:
     return tomllib.loads(CAMPAIGN_FILE.read_text(encoding="utf-8"))
 
 
-def test_sample_campaign_matches_the_plan(campaign) -> None:  # type: ignore[no-untyped-def]
+def test_sample_campaign_matches_the_plan(campaign: Campaign) -> None:
     localities = [u for u in campaign.units if u.kind == "locality"]
     assert len(localities) == 8
     assert len(campaign.units) - len(localities) >= 15
@@ -21,10 +21,11 @@ def test_sample_campaign_matches_the_plan(campaign) -> None:  # type: ignore[no-
     assert sum(c.individuals for c in allocation.units.values()) == 209
     assert allocation.illustrative
     pm = campaign.awards["pm"].province_quota
+    assert pm is not None
     assert (pm.collectives, pm.individuals) == (3, 3)
 
 
-def test_before_the_26th_excludes_the_26th(campaign) -> None:  # type: ignore[no-untyped-def]
+def test_before_the_26th_excludes_the_26th(campaign: Campaign) -> None:
     assert campaign.closes_at == datetime(2021, 5, 26, 0, 0, tzinfo=VN)
     assert "23:59 ngày 25/05/2021" in campaign.last_moment_text
 

@@ -17,7 +17,15 @@ from tests.conftest import ROOT
 
 def run_intake(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     command = Path(sys.executable).parent / "intake"
-    return subprocess.run([str(command), "--config", str(ROOT / "config" / "demo.toml"), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    return subprocess.run(
+        [str(command), "--config", str(ROOT / "config" / "demo.toml"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
 
 
 def test_the_demo_processes_the_sample_mailbox(tmp_path: Path) -> None:
@@ -36,7 +44,11 @@ def test_the_demo_processes_the_sample_mailbox(tmp_path: Path) -> None:
 
     replies = sorted((tmp_path / "outbox").glob("*.eml"))
     kinds = [p.stem.split("-", 1)[1] for p in replies]
-    assert kinds.count("acknowledgement") >= 4 and kinds.count("error_report") >= 3 and kinds.count("how_to_submit") == 1
+    assert (
+        kinds.count("acknowledgement") >= 4
+        and kinds.count("error_report") >= 3
+        and kinds.count("how_to_submit") == 1
+    )
     for path in replies:
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         assert msg["Auto-Submitted"] == "auto-replied"
@@ -44,11 +56,16 @@ def test_the_demo_processes_the_sample_mailbox(tmp_path: Path) -> None:
 
     status = json.loads(run_intake("status", "--json", env=env).stdout)
     by_code = {u["code"]: u for u in status["units"]}
-    assert by_code["H-SINHO"]["submissions"] == 2 and by_code["H-SINHO"]["current"]["status"] == "accepted"
+    assert (
+        by_code["H-SINHO"]["submissions"] == 2
+        and by_code["H-SINHO"]["current"]["status"] == "accepted"
+    )
     assert by_code["CAT"]["current"]["status"] == "accepted_late"
     assert by_code["H-PHONGTHO"]["current"]["status"] == "rejected"
     assert by_code["TP-LAICHAU"]["current"] is None
-    assert (tmp_path / "mailbox" / ".Processed").is_dir() and (tmp_path / "mailbox" / ".Rejected").is_dir()
+    assert (tmp_path / "mailbox" / ".Processed").is_dir() and (
+        tmp_path / "mailbox" / ".Rejected"
+    ).is_dir()
     assert list((tmp_path / "mailbox" / "new").iterdir()) == []
 
     table = run_intake("status", env=env).stdout

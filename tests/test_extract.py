@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from config.campaign import Campaign, DocumentKind, NomineeKind
 from pipeline.documents import classify_document
 from pipeline.extract import extract, parse_birth_year, parse_percent
-from pipeline.model import Attachment
+from pipeline.model import Attachment, Extraction
 from samples.factories import PM, PROVINCIAL, XLSX
 
 Rows = list[list[object]]
@@ -19,7 +19,7 @@ Rows = list[list[object]]
 
 def xlsx(*sheets: tuple[str, Rows], merge_title: bool = True) -> bytes:
     wb = Workbook()
-    wb.remove(wb.active)  # type: ignore[arg-type]
+    wb.remove(wb.active)
     for title, rows in sheets:
         ws = wb.create_sheet(title)
         for row in rows:
@@ -31,7 +31,7 @@ def xlsx(*sheets: tuple[str, Rows], merge_title: bool = True) -> bytes:
     return buffer.getvalue()
 
 
-def read(campaign: Campaign, payload: bytes, name: str = "Danh sách.xlsx"):  # type: ignore[no-untyped-def]
+def read(campaign: Campaign, payload: bytes, name: str = "Danh sách.xlsx") -> Extraction:
     return extract([Attachment(name, XLSX, payload)], campaign)
 
 
@@ -119,7 +119,7 @@ def test_kind_column_and_birth_split_into_nam_nu(campaign: Campaign) -> None:
 
 
 def test_award_taken_from_the_title_when_the_list_has_no_award_column(campaign: Campaign) -> None:
-    rows = [
+    rows: Rows = [
         ["DANH SÁCH CÁ NHÂN ĐỀ NGHỊ TẶNG BẰNG KHEN CỦA CHỦ TỊCH UBND TỈNH"],
         [],
         ["STT", "Họ và tên", "Chức vụ"],
@@ -133,18 +133,18 @@ def test_award_taken_from_the_title_when_the_list_has_no_award_column(campaign: 
 
 def test_decomposed_unicode_is_stored_as_nfc(campaign: Campaign) -> None:
     nfd = unicodedata.normalize("NFD", "Nguyễn Thị Hường")
-    rows = [["STT", "Họ và tên", "Hình thức khen thưởng"], [1, nfd, PROVINCIAL]]
+    rows: Rows = [["STT", "Họ và tên", "Hình thức khen thưởng"], [1, nfd, PROVINCIAL]]
     result = read(campaign, xlsx(("Cá nhân", rows), merge_title=False))
     assert result.nominees[0].name == "Nguyễn Thị Hường"
     assert unicodedata.is_normalized("NFC", result.nominees[0].name)
 
 
-def codes(result) -> list[str]:  # type: ignore[no-untyped-def]
+def codes(result: Extraction) -> list[str]:
     return [f.code for f in result.findings]
 
 
 def test_row_problems_point_at_the_cell(campaign: Campaign) -> None:
-    rows = [
+    rows: Rows = [
         ["STT", "Họ và tên", "Năm sinh", "Hình thức khen thưởng"],
         ["I. TẬP THỂ"],
         [1, "UBND xã Nậm Loỏng", None, "Giấy khen của Chủ tịch UBND huyện"],
@@ -165,7 +165,7 @@ def test_row_problems_point_at_the_cell(campaign: Campaign) -> None:
 
 
 def test_rows_of_unknown_kind_are_reported(campaign: Campaign) -> None:
-    rows = [["STT", "Tên", "Hình thức khen thưởng"], [1, "Bản Hon", PROVINCIAL]]
+    rows: Rows = [["STT", "Tên", "Hình thức khen thưởng"], [1, "Bản Hon", PROVINCIAL]]
     result = read(campaign, xlsx(("Sheet1", rows), merge_title=False))
     assert codes(result) == ["KIND_UNKNOWN"]
 

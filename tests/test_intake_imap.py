@@ -54,14 +54,14 @@ def snv_submission(
         subject=subject,
         files=dossier(spec),
         date=vn(20),
-        **kwargs,
-    )  # type: ignore[arg-type]
+        **kwargs,  # type: ignore[arg-type]
+    )
 
 
 def body(msg: EmailMessage) -> str:
     part = msg.get_body(("plain",))
     assert part is not None
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def submissions(servers: Servers) -> list[Submission]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from config.campaign import Campaign, DocumentKind, NomineeKind
 from pipeline.model import Document, Extraction, Location, Nominee, Severity
-from pipeline.validate import validate
+from pipeline.validate import Verdict, validate
 from tests.conftest import vn
 
 ON_TIME = vn(20)
@@ -46,22 +47,26 @@ def check(
     nominees: list[Nominee],
     documents: list[Document] | None = None,
     unit: str = "SNV",
-    when=ON_TIME,
-):  # type: ignore[no-untyped-def]
+    when: datetime = ON_TIME,
+) -> Verdict:
     extraction = Extraction(
         nominees=nominees, documents=BASIC_DOCS if documents is None else documents
     )
     return validate(extraction, campaign.units_by_code[unit], campaign, when)
 
 
-def codes(verdict) -> list[str]:  # type: ignore[no-untyped-def]
+def codes(verdict: Verdict) -> list[str]:
     return [f.code for f in verdict.findings]
 
 
 def test_a_complete_submission_within_allocation_is_accepted(campaign: Campaign) -> None:
     verdict = check(
         campaign,
-        [nominee("Phòng Xây dựng chính quyền", COLLECTIVE), nominee("Trần Thị An"), nominee("Lê Văn Bình")],
+        [
+            nominee("Phòng Xây dựng chính quyền", COLLECTIVE),
+            nominee("Trần Thị An"),
+            nominee("Lê Văn Bình"),
+        ],
     )
     assert verdict.accepted
     assert verdict.findings == ()
@@ -70,7 +75,9 @@ def test_a_complete_submission_within_allocation_is_accepted(campaign: Campaign)
 
 def test_over_allocation_says_by_how_many(campaign: Campaign) -> None:
     allowed = campaign.allocation_for("SNV").collectives
-    verdict = check(campaign, [nominee(f"Phòng {i}", COLLECTIVE, row=i) for i in range(allowed + 2)])
+    verdict = check(
+        campaign, [nominee(f"Phòng {i}", COLLECTIVE, row=i) for i in range(allowed + 2)]
+    )
     assert not verdict.accepted
     over = [f for f in verdict.findings if f.code == "QUOTA_EXCEEDED"]
     assert len(over) == 1
@@ -190,7 +197,10 @@ def test_late_submission_follows_the_late_policy(campaign: Campaign) -> None:
 def test_errors_come_before_warnings(campaign: Campaign) -> None:
     verdict = check(
         campaign,
-        [nominee("UBND xã Z", COLLECTIVE, row=3), nominee("UBND xã Y", COLLECTIVE, turnout=90, row=4)],
+        [
+            nominee("UBND xã Z", COLLECTIVE, row=3),
+            nominee("UBND xã Y", COLLECTIVE, turnout=90, row=4),
+        ],
         unit="H-TAMDUONG",
     )
     severities = [f.severity for f in verdict.findings]
