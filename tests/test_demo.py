@@ -6,8 +6,10 @@ from __future__ import annotations
 import email
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from email import policy
 from pathlib import Path
 
@@ -70,3 +72,34 @@ def test_the_demo_processes_the_sample_mailbox(tmp_path: Path) -> None:
 
     table = run_intake("status", env=env).stdout
     assert "chưa nộp" in table and "tiếp nhận, nộp muộn" in table
+
+
+def test_the_service_polls_on_its_own_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    write_maildir(tmp_path / "mailbox")
+    env = {
+        **os.environ,
+        "INTAKE_MAILBOX__MAILDIR__PATH": str(tmp_path / "mailbox"),
+        "INTAKE_OUTGOING__FILE_DIR": str(tmp_path / "outbox"),
+        "INTAKE_DATABASE__URL": f"sqlite:///{tmp_path / 'intake.db'}",
+        "INTAKE_STORAGE__FILES_DIR": str(tmp_path / "files"),
+    }
+    command = [
+        str(Path(sys.executable).parent / "intake"),
+        "--config",
+        str(ROOT / "config" / "demo.toml"),
+        "run",
+    ]
+    service = subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(list((tmp_path / "outbox").glob("*.eml"))) < 10:
+            time.sleep(0.2)
+        assert len(list((tmp_path / "outbox").glob("*.eml"))) == 10  # the first poll runs at start
+        service.send_signal(signal.SIGTERM)
+        _, stderr = service.communicate(timeout=30)
+    finally:
+        service.kill()
+    assert service.returncode == 0, stderr
+    assert "scheduler stopped" in stderr
