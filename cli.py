@@ -59,16 +59,13 @@ class App:
         return poll_once(self.engine, self.context, mailbox, transport)
 
 
-_state: dict[str, Path] = {}
-
-
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.secho(message, fg=typer.colors.RED, err=True)
     return typer.Exit(code)
 
 
-def load_app() -> App:
-    path = _state["config"]
+def load_app(ctx: typer.Context) -> App:
+    path: Path = ctx.obj
     try:
         settings = load_settings(path)
         campaign = load_campaign(settings.campaign_file)
@@ -84,6 +81,7 @@ def load_app() -> App:
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     config: Annotated[
         Path,
         typer.Option("--config", "-c", envvar="INTAKE_CONFIG", help="Tệp cấu hình TOML."),
@@ -96,13 +94,13 @@ def main_options(
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter on every start
-    _state["config"] = config
+    ctx.obj = config
 
 
 @app.command()
-def poll() -> None:
+def poll(ctx: typer.Context) -> None:
     """Chạy một lượt: lấy thư mới, xử lý, phân loại thư, gửi thư trả lời."""
-    report = load_app().poll()
+    report = load_app(ctx).poll()
     if report.skipped_busy:
         typer.echo("Một lượt xử lý khác đang chạy; lượt này bỏ qua.")
         return
@@ -131,20 +129,20 @@ def poll() -> None:
 
 
 @app.command()
-def run() -> None:
+def run(ctx: typer.Context) -> None:
     """Chạy dịch vụ: tự động xử lý thư theo chu kỳ cho đến khi bị dừng."""
     import scheduler
 
-    application = load_app()
+    application = load_app(ctx)
     scheduler.run_forever(
         application.poll, application.settings.schedule.poll_minutes, application.campaign.timezone
     )
 
 
 @app.command()
-def health() -> None:
+def health(ctx: typer.Context) -> None:
     """Kiểm tra cơ sở dữ liệu và đăng nhập hộp thư (mã thoát 0 nếu ổn)."""
-    application = load_app()
+    application = load_app(ctx)
     problems = []
     try:
         ping(application.engine)
@@ -162,9 +160,9 @@ def health() -> None:
 
 
 @app.command()
-def check() -> None:
+def check(ctx: typer.Context) -> None:
     """Kiểm tra tệp cấu hình và tệp chiến dịch."""
-    application = load_app()
+    application = load_app(ctx)
     c = application.campaign
     total = c.allocation.total
     typer.echo(f"Chiến dịch: {c.title}")
@@ -181,10 +179,11 @@ def check() -> None:
 
 @app.command()
 def reprocess(
+    ctx: typer.Context,
     message_id: Annotated[int, typer.Argument(help="Số thứ tự thư (xem `intake status`).")],
 ) -> None:
     """Đưa một thư bị cách ly hoặc bị lỗi trở lại hàng đợi xử lý."""
-    application = load_app()
+    application = load_app(ctx)
     with Session(application.engine) as session:
         message = session.get(InboundMessage, message_id)
         if message is None:
@@ -294,10 +293,11 @@ def _status_data(application: App) -> dict[str, Any]:
 
 @app.command()
 def status(
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON cho máy đọc.")] = False,
 ) -> None:
     """Tình hình nộp hồ sơ của từng đơn vị."""
-    application = load_app()
+    application = load_app(ctx)
     data = _status_data(application)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

@@ -29,7 +29,15 @@ from pipeline.documents import (
     classify_document,
 )
 from pipeline.findings import finding
-from pipeline.model import Attachment, Document, Extraction, Finding, Location, Nominee
+from pipeline.model import (
+    Attachment,
+    Document,
+    Extraction,
+    Finding,
+    Location,
+    Nominee,
+    Severity,
+)
 from pipeline.text import clean, contains_phrase, fold
 
 MAX_ROWS_PER_SHEET = 5000
@@ -512,6 +520,6 @@ def extract(attachments: Iterable[Attachment], campaign: Campaign) -> Extraction
                 " nên không đọc được số liệu."
             )
         result.findings.append(finding("LIST_MISSING", word_list=note))
-    elif not result.nominees and not any(f.severity == "error" for f in result.findings):
+    elif not result.nominees and not any(f.severity is Severity.ERROR for f in result.findings):
         result.findings.append(finding("NO_NOMINEES", location=Location(result.list_files[0])))
     return result

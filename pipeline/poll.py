@@ -220,7 +220,6 @@ def _handle_submission(
         warnings=group_findings(verdict.findings, Severity.WARNING),
         superseded_version=previous.version if previous else None,
         superseded_at=previous.received_at if previous else None,
-        list_files=extraction.list_files,
     )
     if _reply_allowed(session, ctx, mail.from_address, now):
         kind = "error_report" if status is SubmissionStatus.REJECTED else "acknowledgement"

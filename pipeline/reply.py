@@ -7,7 +7,7 @@ each; this module only gathers the facts they show and builds a threaded, auto-r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.header import Header
@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from config.campaign import Campaign, NomineeKind, Unit
 from pipeline.model import Document, Finding, Nominee, ParsedEmail, Severity
-from pipeline.text import person_key
+from pipeline.validate import distinct
 
 _templates = Environment(
     loader=PackageLoader("pipeline", "templates"),
@@ -37,16 +37,10 @@ class CountRow:
     award: str
     kind: str
     proposed: int
-    allowed: int | None  # None: no per-unit limit
-    limit_label: str
-
-    @property
-    def over(self) -> bool:
-        return (
-            self.allowed is not None
-            and self.proposed > self.allowed
-            and self.limit_label == "phân bổ"
-        )
+    allowed: int | None  # None: no limit applies
+    limit_label: str  # "phân bổ" (the unit's own allocation) or "toàn tỉnh"
+    # Over the unit's own allocation; going over the province-wide quota is only a warning.
+    over: bool = False
 
 
 @dataclass(frozen=True)
@@ -70,7 +64,6 @@ class SubmissionReply:
     warnings: list[FindingGroup]
     superseded_version: int | None = None
     superseded_at: datetime | None = None
-    list_files: list[str] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
@@ -113,18 +106,17 @@ def count_rows(nominees: Sequence[Nominee], unit: Unit, campaign: Campaign) -> l
     rows = []
     for code, award in campaign.awards.items():
         for kind in NomineeKind:
-            proposed = len(
-                {person_key(n.name) for n in nominees if n.kind is kind and code in n.awards}
-            )
+            proposed = len(distinct(nominees, kind, code))
             if code == campaign.allocation.award:
-                allowed: int | None = campaign.allocation_for(unit.code).of(kind)
-                label = "phân bổ"
-            elif award.province_quota is not None:
-                allowed, label = award.province_quota.of(kind), "toàn tỉnh"
-            else:
-                allowed, label = None, ""
-            if proposed or code == campaign.allocation.award:
-                rows.append(CountRow(award.name, kind.label, proposed, allowed, label))
+                allowed = campaign.allocation_for(unit.code).of(kind)
+                rows.append(
+                    CountRow(
+                        award.name, kind.label, proposed, allowed, "phân bổ", proposed > allowed
+                    )
+                )
+            elif proposed:
+                quota = award.province_quota.of(kind) if award.province_quota else None
+                rows.append(CountRow(award.name, kind.label, proposed, quota, "toàn tỉnh"))
     return rows
 
 

@@ -7,7 +7,7 @@ to the extraction's own, errors first, and records which rules ran.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -53,13 +53,19 @@ def no_duplicate_nominees(s: Submission) -> Iterator[Finding]:
                 )
 
 
-def _distinct(s: Submission, award: str, kind: NomineeKind) -> list[Nominee]:
-    """Nominees of a kind proposed for an award, each person or collective once."""
+def distinct(
+    nominees: Iterable[Nominee], kind: NomineeKind, award: str | None = None
+) -> list[Nominee]:
+    """Nominees of a kind (proposed for `award`, if given), each collective or person once."""
     by_key: dict[str, Nominee] = {}
-    for n in s.nominees:
-        if n.kind is kind and award in n.awards:
+    for n in nominees:
+        if n.kind is kind and (award is None or award in n.awards):
             by_key.setdefault(person_key(n.name), n)
     return list(by_key.values())
+
+
+def _distinct(s: Submission, award: str, kind: NomineeKind) -> list[Nominee]:
+    return distinct(s.nominees, kind, award)
 
 
 def within_allocation(s: Submission) -> Iterator[Finding]:

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from config.campaign import Campaign, NomineeKind, Unit
-from pipeline.model import Extraction, Finding
+from pipeline.model import Extraction, Finding, Severity
 from pipeline.text import person_key
+from pipeline.validate import distinct
 from storage.models import (
     DocumentRecord,
     FindingRecord,
@@ -193,7 +194,7 @@ def store_submission(
         previous.is_current = False
         session.add(previous)
         session.flush()
-    errors = sum(1 for f in findings if f.severity == "error")
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     submission = Submission(
         campaign_code=campaign.code,
         unit_code=unit.code,
@@ -203,12 +204,8 @@ def store_submission(
         status=status,
         late=late,
         received_at=received_at,
-        collectives=len(
-            {person_key(n.name) for n in extraction.nominees if n.kind is NomineeKind.COLLECTIVE}
-        ),
-        individuals=len(
-            {person_key(n.name) for n in extraction.nominees if n.kind is NomineeKind.INDIVIDUAL}
-        ),
+        collectives=len(distinct(extraction.nominees, NomineeKind.COLLECTIVE)),
+        individuals=len(distinct(extraction.nominees, NomineeKind.INDIVIDUAL)),
         errors=errors,
         warnings=len(findings) - errors,
         rules_run=",".join(rules_run),

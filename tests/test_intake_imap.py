@@ -289,3 +289,31 @@ def test_health_checks_the_database_and_the_mailbox(servers: Servers) -> None:
     result = CliRunner().invoke(app, ["--config", str(servers.config), "health"])
     assert result.exit_code == 1
     assert "Không mở được hộp thư" in result.output
+
+
+def test_a_message_that_keeps_failing_is_quarantined_then_replayed(servers: Servers) -> None:
+    good = servers.config.read_text()
+    blocker = servers.config.parent / "not-a-folder"
+    blocker.write_text("the file store cannot be created under a file")
+    servers.config.write_text(
+        good.replace(str(servers.config.parent / "files"), str(blocker / "files"))
+    )
+    servers.append(snv_submission(), vn(20))
+    servers.append(build_email(sender="ai.do@gmail.com", subject="Hỏi thăm"), vn(20))
+    for _ in range(3):
+        intake(servers, "poll")
+    first, second = ledger(servers)
+    assert (first.state, first.attempts) == (MessageState.QUARANTINED, 3)
+    assert "NotADirectoryError" in first.last_error
+    assert second.state == MessageState.DONE  # the bad message did not block the next one
+    assert servers.replies(SNV) == []
+    status = json.loads(intake(servers, "status", "--json"))
+    assert [m["id"] for m in status["not_processed"]] == [first.id]
+    assert "chưa xử lý được" in intake(servers, "status")
+
+    servers.config.write_text(good)
+    assert "sẽ được xử lý lại" in intake(servers, "reprocess", str(first.id))
+    intake(servers, "poll")
+    assert ledger(servers)[0].state == MessageState.DONE
+    assert len(servers.replies(SNV)) == 1
+    assert servers.dovecot.folder_counts(servers.user)["INBOX"] == 0
