@@ -153,6 +153,22 @@ class Deadline(_Strict):
     late_policy: Literal["reject", "flag"]
 
 
+class Reminders(_Strict):
+    """Automatic reminders to units without an accepted submission, before the deadline."""
+
+    # Days before the last day on which a reminder goes out; 0 is the morning of the last day.
+    days_before: list[int] = Field(default=[7, 3, 1, 0])
+    # Time of day (campaign time zone) at which each reminder becomes due.
+    at: time = time(8, 0)
+
+    @field_validator("days_before")
+    @classmethod
+    def _distinct_non_negative(cls, days: list[int]) -> list[int]:
+        if any(d < 0 for d in days) or len(set(days)) != len(days):
+            raise ValueError("các số ngày phải khác nhau và không âm")
+        return sorted(days, reverse=True)
+
+
 class Rewards(_Strict):
     base_salary_vnd: int = Field(gt=0)
     collective_factor: float = Field(default=2.0, gt=0)
@@ -176,6 +192,7 @@ class Campaign(_Strict):
     awards: dict[str, Award]
     allocation: Allocation
     rewards: Rewards
+    reminders: Reminders = Reminders()
 
     @property
     def tz(self) -> ZoneInfo:
@@ -188,10 +205,19 @@ class Campaign(_Strict):
         return datetime.combine(last_day, time(0, 0), tzinfo=self.tz)
 
     @property
+    def last_day(self) -> date:
+        """The last calendar day (campaign time zone) on which a submission is on time."""
+        return (self.closes_at - timedelta(microseconds=1)).date()
+
+    def reminder_due_at(self, days_before: int) -> datetime:
+        day = self.last_day - timedelta(days=days_before)
+        return datetime.combine(day, self.reminders.at, tzinfo=self.tz)
+
+    @property
     def last_moment_text(self) -> str:
-        """The deadline as a person reads it, e.g. '23:59 ngày 25/05/2021 (giờ Việt Nam)'."""
+        """The deadline as a person reads it, e.g. '23:59 ngày 25/05/2021, giờ Việt Nam'."""
         last = self.closes_at - timedelta(minutes=1)
-        return f"{last:%H:%M} ngày {last:%d/%m/%Y} (giờ Việt Nam)"
+        return f"{last:%H:%M} ngày {last:%d/%m/%Y}, giờ Việt Nam"
 
     @cached_property
     def units_by_code(self) -> dict[str, Unit]:

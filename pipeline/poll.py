@@ -41,9 +41,8 @@ from pipeline.reply import (
     compose_submission_reply,
     count_rows,
     group_findings,
-    message_bytes,
 )
-from pipeline.send import Transport, deliver_due
+from pipeline.send import Transport, deliver_due, queue_email
 from pipeline.validate import validate
 from storage import repository
 from storage.files import FileStore
@@ -51,7 +50,6 @@ from storage.models import (
     InboundMessage,
     MailboxAction,
     MessageState,
-    OutboundMail,
     Outcome,
     SubmissionStatus,
     utcnow,
@@ -160,26 +158,12 @@ def _reply_allowed(session: Session, ctx: Context, recipient: str, now: datetime
     return sent_today < ctx.settings.outgoing.max_replies_per_sender_per_day
 
 
-def _queue(
-    session: Session, message: InboundMessage, kind: str, reply: email.message.EmailMessage
-) -> OutboundMail:
-    return repository.queue_mail(
-        session,
-        inbound_message_id=message.id,
-        kind=kind,
-        recipient=str(reply["To"].addresses[0].addr_spec).lower(),
-        subject=str(reply["Subject"]),
-        message_id=str(reply["Message-ID"]),
-        data=message_bytes(reply),
-    )
-
-
 def _handle_submission(
     session: Session, ctx: Context, message: InboundMessage, mail: ParsedEmail, now: datetime
 ) -> None:
     campaign, mailbox = ctx.campaign, ctx.settings.mailbox
     unit = campaign.unit_by_sender[mail.from_address]
-    received_at = message.received_at or mail.date or message.fetched_at
+    received_at = message.received_at or message.fetched_at
     extraction = extract(mail.attachments, campaign)
     verdict = validate(extraction, unit, campaign, received_at)
     late = any(f.code == "LATE_SUBMISSION" for f in verdict.findings)
@@ -223,12 +207,8 @@ def _handle_submission(
     )
     if _reply_allowed(session, ctx, mail.from_address, now):
         kind = "error_report" if status is SubmissionStatus.REJECTED else "acknowledgement"
-        _queue(
-            session,
-            message,
-            kind,
-            compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now),
-        )
+        answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
+        queue_email(session, answer, kind, message.id)
     else:
         message.outcome_detail += "; không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này"
 
@@ -240,6 +220,8 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
     message.from_address = mail.from_address
     message.subject = mail.subject[:500]
     message.message_id = mail.message_id
+    if message.received_at is None:  # a Maildir has no server time: trust the Date header
+        message.received_at = mail.date or message.fetched_at
     earlier = repository.earlier_copy(session, message)
     robot = automatic_reason(mail, ctx.own_addresses)
     if earlier is not None:
@@ -255,7 +237,7 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
             and _reply_allowed(session, ctx, mail.from_address, now)
         ):
             reply = compose_how_to_submit(mail, ctx.campaign, ctx.settings.outgoing.from_name, now)
-            _queue(session, message, "how_to_submit", reply)
+            queue_email(session, reply, "how_to_submit", message.id)
             message.outcome_detail = "đã gửi hướng dẫn nộp hồ sơ"
         else:
             message.outcome_detail = (

@@ -156,15 +156,17 @@ def _base_message(
     return msg
 
 
+def render_templates(template: str, **context: object) -> tuple[str, str]:
+    """The plain-text and HTML renderings of a template pair."""
+    text = _templates.get_template(f"{template}.txt.j2").render(**context)
+    html = _templates.get_template(f"{template}.html.j2").render(**context)
+    return text, html
+
+
 def _render(msg: EmailMessage, template: str, **context: object) -> EmailMessage:
-    msg.set_content(
-        _templates.get_template(f"{template}.txt.j2").render(**context), cte="quoted-printable"
-    )
-    msg.add_alternative(
-        _templates.get_template(f"{template}.html.j2").render(**context),
-        subtype="html",
-        cte="quoted-printable",
-    )
+    text, html = render_templates(template, **context)
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     return msg
 
 

@@ -14,6 +14,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
@@ -23,6 +24,7 @@ from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from config.settings import OutgoingSettings, SmtpSettings
+from pipeline.reply import message_bytes
 from storage import repository
 from storage.models import MailState, OutboundMail
 
@@ -44,7 +46,7 @@ class Transport(Protocol):
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None: ...
 
-    def send(self, envelope_from: str, recipient: str, data: bytes, name: str) -> None: ...
+    def send(self, envelope_from: str, recipients: list[str], data: bytes, name: str) -> None: ...
 
 
 def _classify(err: Exception) -> Exception:
@@ -95,17 +97,17 @@ class SmtpTransport:
                 self._conn.close()
             self._conn = None
 
-    def _send_once(self, envelope_from: str, recipient: str, data: bytes) -> None:
+    def _send_once(self, envelope_from: str, recipients: list[str], data: bytes) -> None:
         try:
             if self._conn is None:
                 self._conn = self._connect()
-            self._conn.sendmail(envelope_from, [recipient], data)
+            self._conn.sendmail(envelope_from, recipients, data)
         except (smtplib.SMTPException, OSError) as err:
             if isinstance(err, smtplib.SMTPServerDisconnected | OSError):
                 self._conn = None  # reconnect on the next attempt
             raise _classify(err) from err
 
-    def send(self, envelope_from: str, recipient: str, data: bytes, name: str) -> None:
+    def send(self, envelope_from: str, recipients: list[str], data: bytes, name: str) -> None:
         # A few quick tries ride out a dropped connection; longer outages wait for a later run.
         for attempt in Retrying(
             stop=stop_after_attempt(3),
@@ -114,7 +116,7 @@ class SmtpTransport:
             reraise=True,
         ):
             with attempt:
-                self._send_once(envelope_from, recipient, data)
+                self._send_once(envelope_from, recipients, data)
 
 
 class FileTransport:
@@ -132,11 +134,27 @@ class FileTransport:
     ) -> None:
         return None
 
-    def send(self, envelope_from: str, recipient: str, data: bytes, name: str) -> None:
+    def send(self, envelope_from: str, recipients: list[str], data: bytes, name: str) -> None:
         target = self.directory / f"{name}.eml"
         partial = target.with_suffix(".part")
         partial.write_bytes(data)
         os.replace(partial, target)
+
+
+def queue_email(
+    session: Session, msg: EmailMessage, kind: str, inbound_message_id: int | None = None
+) -> OutboundMail:
+    """Put a composed message in the outbox (in the caller's transaction); sent by `deliver_due`."""
+    recipients = [a.addr_spec.lower() for a in msg["To"].addresses]
+    return repository.queue_mail(
+        session,
+        inbound_message_id=inbound_message_id,
+        kind=kind,
+        recipient=",".join(recipients),
+        subject=str(msg["Subject"]),
+        message_id=str(msg["Message-ID"]),
+        data=message_bytes(msg),
+    )
 
 
 def open_transport(settings: OutgoingSettings, password: str | None) -> Transport:
@@ -175,7 +193,7 @@ def deliver_due(
                     continue
                 name = f"{mail.id:06d}-{mail.kind}"
                 try:
-                    transport.send(envelope_from, mail.recipient, mail.data, name)
+                    transport.send(envelope_from, mail.recipients, mail.data, name)
                 except PermanentFailure as err:
                     mail.state, mail.last_error = MailState.FAILED, str(err)
                     mail.attempts += 1

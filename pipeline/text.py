@@ -59,3 +59,32 @@ def contains_phrase(haystack_folded: str, phrase_folded: str) -> bool:
         re.search(rf"(?<![0-9a-z]){re.escape(phrase_folded)}(?![0-9a-z])", haystack_folded)
         is not None
     )
+
+
+# Vietnamese alphabetical order: letters with breve, circumflex, horn and đ are letters of their own.
+_ALPHABET = "aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
+_LETTER_RANK = {letter: i for i, letter in enumerate(_ALPHABET)}
+# Tones in dictionary order: none, huyền, hỏi, ngã, sắc, nặng.
+_TONE_RANK = {"": 0, "\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
+
+
+def vietnamese_sort_key(value: object) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Sort key in Vietnamese dictionary order: a < ă < â, d < đ, then tones in their order.
+
+    Letters decide first (case-insensitive); tones only break ties, as in a dictionary.
+    """
+    letters: list[int] = []
+    tones: list[int] = []
+    for ch in clean(value).casefold():
+        decomposed = unicodedata.normalize("NFD", ch)
+        tone = "".join(c for c in decomposed if c in _TONE_MARKS)
+        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+        rank = _LETTER_RANK.get(base)
+        letters.append(rank if rank is not None else len(_ALPHABET) + ord(base[:1] or " "))
+        tones.append(_TONE_RANK.get(tone, 0))
+    return tuple(letters), tuple(tones)
+
+
+def format_vnd(amount: float) -> str:
+    """Money as Vietnamese writes it: 5215000 -> '5.215.000 đồng'."""
+    return f"{round(amount):,}".replace(",", ".") + " đồng"

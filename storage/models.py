@@ -190,7 +190,7 @@ class OutboundMail(SQLModel, table=True):
         default=None, sa_column=_fk("inbound_message.id", nullable=True)
     )
     kind: str  # acknowledgement | error_report | how_to_submit
-    recipient: str = Field(index=True)
+    recipient: str = Field(index=True)  # addresses, comma-separated
     subject: str
     message_id: str = Field(unique=True)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
@@ -200,6 +200,10 @@ class OutboundMail(SQLModel, table=True):
     next_attempt_at: datetime = Field(default_factory=utcnow)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+    @property
+    def recipients(self) -> list[str]:
+        return [r for r in self.recipient.split(",") if r]
 
 
 class Lease(SQLModel, table=True):
@@ -218,3 +222,31 @@ class MailboxCursor(SQLModel, table=True):
     uidvalidity: int
     last_uid: int
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Dispatch(SQLModel, table=True):
+    """A scheduled mailing that must happen once: a day's digest, a unit's reminder at an offset.
+
+    The row is inserted in the same transaction that queues the mail; its unique key is what makes
+    "once" hold across restarts, late runs and two schedulers started together.
+    """
+
+    __table_args__ = (UniqueConstraint("campaign_code", "kind", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_code: str
+    kind: str  # "digest" | "reminder"
+    key: str  # e.g. "2021-05-20" for a digest, "SNV/3d" for a reminder
+    created_at: datetime = Field(default_factory=utcnow)
+    detail: str = ""
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job, for `intake status`."""
+
+    __tablename__ = "job_run"
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(index=True)
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    outcome: str = "running"  # running | ok | failed
+    detail: str = Field(default="", sa_type=Text)

@@ -13,13 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from config.campaign import Campaign, NomineeKind, Unit
-from pipeline.model import Extraction, Finding, Severity
+from pipeline.consolidate import FailedMail, MessageEntry, Snapshot, SubmissionEntry, UnitEntry
+from pipeline.model import Extraction, Finding, Location, Nominee, Severity
 from pipeline.text import person_key
 from pipeline.validate import distinct
 from storage.models import (
+    Dispatch,
     DocumentRecord,
     FindingRecord,
     InboundMessage,
+    JobRun,
     Lease,
     MailboxAction,
     MailboxCursor,
@@ -27,6 +30,7 @@ from storage.models import (
     MessageState,
     NomineeRecord,
     OutboundMail,
+    Outcome,
     RawMessage,
     Submission,
     SubmissionStatus,
@@ -423,3 +427,151 @@ def outbound_exists(session: Session, message_id: str) -> bool:
 def mail_counts(session: Session) -> dict[str, int]:
     rows = session.exec(select(OutboundMail.state, func.count()).group_by(OutboundMail.state)).all()
     return {str(state): n for state, n in rows}
+
+
+# --- the campaign at a glance -----------------------------------------------------------------
+
+
+def _nominee(record: NomineeRecord) -> Nominee:
+    return Nominee(
+        kind=NomineeKind(record.kind),
+        name=record.name,
+        awards=frozenset(filter(None, record.awards.split(","))),
+        location=Location(record.source_file, record.source_sheet, record.source_row),
+        position=record.position,
+        workplace=record.workplace,
+        birth_year=record.birth_year,
+        gender=record.gender,
+        summary=record.summary,
+        turnout_percent=record.turnout_percent,
+        note=record.note,
+    )
+
+
+def _entry(session: Session, s: Submission) -> SubmissionEntry:
+    assert s.id is not None
+    errors = session.exec(
+        select(FindingRecord.message)
+        .where(FindingRecord.submission_id == s.id, FindingRecord.severity == Severity.ERROR.value)
+        .order_by(col(FindingRecord.id))
+    ).all()
+    return SubmissionEntry(
+        id=s.id,
+        unit_code=s.unit_code,
+        version=s.version,
+        status=str(s.status),
+        late=s.late,
+        received_at=s.received_at,
+        created_at=s.created_at,
+        errors=s.errors,
+        warnings=s.warnings,
+        error_messages=tuple(errors),
+    )
+
+
+def _message_entry(m: InboundMessage) -> MessageEntry:
+    return MessageEntry(
+        id=m.id or 0,
+        from_address=m.from_address,
+        subject=m.subject,
+        received_at=m.received_at or m.fetched_at,
+        detail=m.last_error or m.outcome_detail,
+    )
+
+
+def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
+    history = session.exec(
+        select(Submission)
+        .where(Submission.campaign_code == campaign.code)
+        .order_by(col(Submission.id))
+    ).all()
+    entries = {s.id: _entry(session, s) for s in history}
+    units = []
+    for unit in campaign.units:
+        mine = [s for s in history if s.unit_code == unit.code]
+        current = next((s for s in mine if s.is_current), None)
+        nominees: tuple[Nominee, ...] = ()
+        if current is not None:
+            records = session.exec(
+                select(NomineeRecord)
+                .where(NomineeRecord.submission_id == current.id)
+                .order_by(col(NomineeRecord.id))
+            ).all()
+            nominees = tuple(_nominee(r) for r in records)
+        units.append(UnitEntry(unit, entries[current.id] if current else None, len(mine), nominees))
+    failed = session.exec(select(OutboundMail).where(OutboundMail.state == MailState.FAILED)).all()
+    return Snapshot(
+        campaign=campaign,
+        taken_at=now,
+        units=tuple(units),
+        history=tuple(entries.values()),
+        unknown_senders=tuple(
+            _message_entry(m) for m in messages_with_outcome(session, Outcome.UNKNOWN_SENDER)
+        ),
+        not_processed=tuple(
+            _message_entry(m)
+            for m in messages_in_state(session, MessageState.QUARANTINED, MessageState.FAILED)
+        ),
+        failed_mail=tuple(FailedMail(m.recipient, m.subject, m.last_error) for m in failed),
+    )
+
+
+# --- things done once: digests, reminders ------------------------------------------------------
+
+
+def dispatch_once(
+    session: Session, campaign_code: str, kind: str, key: str, detail: str = ""
+) -> bool:
+    """Claim a once-only mailing; False when it was already claimed (by us or anyone else).
+
+    Commit the session to make the claim stick, together with the mail it stands for.
+    """
+    try:
+        with session.begin_nested():
+            session.add(Dispatch(campaign_code=campaign_code, kind=kind, key=key, detail=detail))
+    except IntegrityError:
+        return False
+    return True
+
+
+def last_dispatch(session: Session, campaign_code: str, kind: str) -> Dispatch | None:
+    return session.exec(
+        select(Dispatch)
+        .where(Dispatch.campaign_code == campaign_code, Dispatch.kind == kind)
+        .order_by(col(Dispatch.created_at).desc())
+    ).first()
+
+
+def dispatched_keys(session: Session, campaign_code: str, kind: str) -> set[str]:
+    return set(
+        session.exec(
+            select(Dispatch.key).where(
+                Dispatch.campaign_code == campaign_code, Dispatch.kind == kind
+            )
+        ).all()
+    )
+
+
+# --- job runs ---------------------------------------------------------------------------------
+
+
+def start_job(session: Session, job: str) -> JobRun:
+    run = JobRun(job=job)
+    session.add(run)
+    session.commit()
+    return run
+
+
+def finish_job(session: Session, run: JobRun, outcome: str, detail: str = "") -> None:
+    run.finished_at, run.outcome, run.detail = utcnow(), outcome, detail[:2000]
+    session.add(run)
+    session.commit()
+
+
+def last_job_runs(session: Session) -> list[JobRun]:
+    latest = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
+    return list(
+        session.exec(
+            select(JobRun).join(latest, col(JobRun.id) == latest.c.id).order_by(col(JobRun.job))
+        ).all()
+    )

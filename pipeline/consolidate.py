@@ -1,0 +1,183 @@
+"""The campaign as the Department sees it at one moment, and what can be worked out from it:
+totals against the quotas, what changed since a given time, nominees proposed by more than one
+unit, the estimated reward total. Pure functions over plain data; `storage.repository.snapshot`
+reads the data, the digest, the workbook and the reminders use the results."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from config.campaign import Campaign, NomineeKind, Unit
+from pipeline.model import Nominee
+from pipeline.text import person_key, vietnamese_sort_key
+from pipeline.validate import distinct
+
+ACCEPTED = ("accepted", "accepted_late")
+
+
+@dataclass(frozen=True)
+class SubmissionEntry:
+    id: int
+    unit_code: str
+    version: int
+    status: str  # accepted | accepted_late | rejected
+    late: bool
+    received_at: datetime
+    created_at: datetime
+    errors: int
+    warnings: int
+    error_messages: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in ACCEPTED
+
+
+@dataclass(frozen=True)
+class UnitEntry:
+    unit: Unit
+    current: SubmissionEntry | None
+    submissions: int
+    nominees: tuple[Nominee, ...] = ()  # those of the current submission
+
+    @property
+    def accepted(self) -> bool:
+        return self.current is not None and self.current.accepted
+
+    def proposed(self, award: str, kind: NomineeKind) -> int:
+        return len(distinct(self.nominees, kind, award))
+
+
+@dataclass(frozen=True)
+class MessageEntry:
+    id: int
+    from_address: str
+    subject: str
+    received_at: datetime
+    detail: str
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    recipient: str
+    subject: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    campaign: Campaign
+    taken_at: datetime
+    units: tuple[UnitEntry, ...]
+    history: tuple[SubmissionEntry, ...]  # every submission, oldest first
+    unknown_senders: tuple[MessageEntry, ...] = ()
+    not_processed: tuple[MessageEntry, ...] = ()
+    failed_mail: tuple[FailedMail, ...] = ()
+
+    def unit(self, code: str) -> UnitEntry:
+        return next(u for u in self.units if u.unit.code == code)
+
+
+@dataclass(frozen=True)
+class Change:
+    unit: Unit
+    submission: SubmissionEntry
+
+    @property
+    def label(self) -> str:
+        if self.submission.status == "rejected":
+            return "có lỗi, bị trả lại"
+        return (
+            "nộp lần đầu"
+            if self.submission.version == 1
+            else f"nộp lại (lần {self.submission.version})"
+        )
+
+
+def accepted_totals(snapshot: Snapshot) -> dict[str, dict[NomineeKind, int]]:
+    """Nominees of accepted submissions, by award and kind, province-wide."""
+    totals: dict[str, dict[NomineeKind, int]] = {
+        code: dict.fromkeys(NomineeKind, 0) for code in snapshot.campaign.awards
+    }
+    for entry in snapshot.units:
+        if entry.accepted:
+            for code in totals:
+                for kind in NomineeKind:
+                    totals[code][kind] += entry.proposed(code, kind)
+    return totals
+
+
+def changes_since(snapshot: Snapshot, since: datetime | None) -> list[Change]:
+    units = snapshot.campaign.units_by_code
+    return [
+        Change(units[s.unit_code], s)
+        for s in snapshot.history
+        if (since is None or s.created_at > since) and s.unit_code in units
+    ]
+
+
+@dataclass(frozen=True)
+class SharedNominee:
+    """One collective or person proposed by more than one unit."""
+
+    name: str
+    kind: NomineeKind
+    units: tuple[str, ...] = field(default_factory=tuple)
+
+
+def proposed_by_several_units(snapshot: Snapshot) -> list[SharedNominee]:
+    seen: dict[tuple[NomineeKind, str], dict[str, str]] = defaultdict(dict)
+    for entry in snapshot.units:
+        if entry.current is None:
+            continue
+        for n in entry.nominees:
+            seen[(n.kind, person_key(n.name))].setdefault(entry.unit.code, n.name)
+    shared = [
+        SharedNominee(
+            next(iter(by_unit.values())),
+            kind,
+            tuple(snapshot.campaign.units_by_code[c].name for c in by_unit),
+        )
+        for (kind, _), by_unit in seen.items()
+        if len(by_unit) > 1
+    ]
+    return sorted(shared, key=lambda s: vietnamese_sort_key(s.name))
+
+
+@dataclass(frozen=True)
+class RewardLine:
+    award: str
+    kind: NomineeKind
+    count: int
+    amount_each: float
+
+    @property
+    def amount(self) -> float:
+        return self.count * self.amount_each
+
+
+def reward_estimate(snapshot: Snapshot) -> list[RewardLine]:
+    """Money for the accepted nominees (Decree 91/2017 multiples of the base salary).
+
+    Awards with a province-wide quota count at most that many, since only that many are chosen.
+    """
+    campaign = snapshot.campaign
+    totals = accepted_totals(snapshot)
+    lines = []
+    for code, award in campaign.awards.items():
+        for kind in NomineeKind:
+            count = totals[code][kind]
+            if award.province_quota is not None:
+                count = min(count, award.province_quota.of(kind))
+            factor = campaign.rewards.collective_factor if kind is NomineeKind.COLLECTIVE else 1.0
+            each = award.reward_multiplier * campaign.rewards.base_salary_vnd * factor
+            if count:
+                lines.append(RewardLine(award.name, kind, count, each))
+    return lines
+
+
+def days_left(campaign: Campaign, now: datetime) -> int:
+    """Whole calendar days from today (campaign time zone) to the last day; negative once past."""
+    return (campaign.last_day - now.astimezone(campaign.tz).date()).days

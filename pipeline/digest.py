@@ -1,0 +1,200 @@
+"""The Department's daily digest: every unit at a glance, the province's totals against the
+quotas, what changed since the previous digest, what needs a person, and the consolidated
+workbook attached. The facts come from `pipeline.consolidate`; the wording is in templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from config.campaign import NomineeKind
+from pipeline.consolidate import (
+    Change,
+    RewardLine,
+    SharedNominee,
+    Snapshot,
+    UnitEntry,
+    accepted_totals,
+    changes_since,
+    days_left,
+    proposed_by_several_units,
+    reward_estimate,
+)
+from pipeline.reply import render_templates
+from pipeline.text import format_vnd
+
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+STATUS_LABELS = {
+    None: "chưa nộp",
+    "accepted": "đã tiếp nhận",
+    "accepted_late": "tiếp nhận, nộp muộn",
+    "rejected": "có lỗi, chờ gửi lại",
+}
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    code: str
+    name: str
+    status: str
+    status_label: str
+    version: int | None
+    resubmissions: int
+    received: str
+    collectives: int
+    collectives_allowed: int
+    individuals: int
+    individuals_allowed: int
+    pm_collectives: int
+    pm_individuals: int
+    open_errors: int
+
+    @property
+    def over(self) -> bool:
+        return (
+            self.collectives > self.collectives_allowed
+            or self.individuals > self.individuals_allowed
+        )
+
+
+@dataclass(frozen=True)
+class QuotaRow:
+    award: str
+    collectives: int
+    collectives_quota: int
+    individuals: int
+    individuals_quota: int
+
+
+@dataclass(frozen=True)
+class DigestView:
+    snapshot: Snapshot
+    since: datetime | None
+    rows: list[UnitRow]
+    quotas: list[QuotaRow]
+    changes: list[Change]
+    missing: list[UnitEntry]
+    days_left: int
+    shared: list[SharedNominee]
+    rewards: list[RewardLine]
+
+    @property
+    def submitted(self) -> int:
+        return sum(1 for r in self.rows if r.status != "none")
+
+    @property
+    def accepted(self) -> int:
+        return sum(1 for r in self.rows if r.status in ("accepted", "accepted_late"))
+
+    @property
+    def reward_total(self) -> str:
+        return format_vnd(sum(line.amount for line in self.rewards))
+
+
+def _row(entry: UnitEntry, snapshot: Snapshot) -> UnitRow:
+    c = snapshot.campaign
+    allocated = c.allocation.award
+    others = [code for code in c.awards if code != allocated]
+    allowed = c.allocation_for(entry.unit.code)
+    cur = entry.current
+    received = cur.received_at.astimezone(c.tz).strftime("%H:%M %d/%m") if cur else ""
+    return UnitRow(
+        code=entry.unit.code,
+        name=entry.unit.name,
+        status=cur.status if cur else "none",
+        status_label=STATUS_LABELS[cur.status if cur else None],
+        version=cur.version if cur else None,
+        resubmissions=max(0, entry.submissions - 1),
+        received=received,
+        collectives=entry.proposed(allocated, NomineeKind.COLLECTIVE),
+        collectives_allowed=allowed.collectives,
+        individuals=entry.proposed(allocated, NomineeKind.INDIVIDUAL),
+        individuals_allowed=allowed.individuals,
+        pm_collectives=sum(entry.proposed(o, NomineeKind.COLLECTIVE) for o in others),
+        pm_individuals=sum(entry.proposed(o, NomineeKind.INDIVIDUAL) for o in others),
+        open_errors=cur.errors if cur and not cur.accepted else 0,
+    )
+
+
+def build_digest(snapshot: Snapshot, since: datetime | None) -> DigestView:
+    c = snapshot.campaign
+    totals = accepted_totals(snapshot)
+    quotas = []
+    for code, award in c.awards.items():
+        quota = award.province_quota or c.allocation.total
+        quotas.append(
+            QuotaRow(
+                award.name,
+                totals[code][NomineeKind.COLLECTIVE],
+                quota.collectives,
+                totals[code][NomineeKind.INDIVIDUAL],
+                quota.individuals,
+            )
+        )
+    return DigestView(
+        snapshot=snapshot,
+        since=since,
+        rows=[_row(entry, snapshot) for entry in snapshot.units],
+        quotas=quotas,
+        changes=changes_since(snapshot, since),
+        missing=[entry for entry in snapshot.units if not entry.accepted],
+        days_left=days_left(c, snapshot.taken_at),
+        shared=proposed_by_several_units(snapshot),
+        rewards=reward_estimate(snapshot),
+    )
+
+
+def digest_subject(view: DigestView) -> str:
+    c = view.snapshot.campaign
+    day = view.snapshot.taken_at.astimezone(c.tz)
+    return (
+        f"[{c.department.name}] Tổng hợp hồ sơ khen thưởng ngày {day:%d/%m/%Y}: "
+        f"{view.accepted}/{len(view.rows)} đơn vị đã được tiếp nhận"
+    )
+
+
+def render_digest(view: DigestView) -> tuple[str, str]:
+    """The digest's plain text and HTML."""
+    c = view.snapshot.campaign
+
+    def local(moment: datetime) -> str:
+        return moment.astimezone(c.tz).strftime("%H:%M ngày %d/%m/%Y")
+
+    return render_templates(
+        "digest",
+        v=view,
+        c=c,
+        local=local,
+        vnd=format_vnd,
+        taken=local(view.snapshot.taken_at),
+        since=local(view.since) if view.since else "",
+    )
+
+
+def compose_digest(
+    view: DigestView, recipients: list[str], from_name: str, workbook: bytes
+) -> EmailMessage:
+    c = view.snapshot.campaign
+    local, _, domain = c.department.intake_address.partition("@")
+    msg = EmailMessage()
+    msg["From"] = Address(from_name, local, domain)
+    msg["To"] = ", ".join(recipients)
+    msg["Subject"] = digest_subject(view)
+    msg["Date"] = format_datetime(view.snapshot.taken_at.astimezone(c.tz))
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Content-Language"] = "vi"
+    text, html = render_digest(view)
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    day = view.snapshot.taken_at.astimezone(c.tz)
+    msg.add_attachment(
+        workbook,
+        maintype=XLSX[0],
+        subtype=XLSX[1],
+        filename=f"Tong-hop-khen-thuong-{day:%Y-%m-%d}.xlsx",
+    )
+    return msg

@@ -1,0 +1,80 @@
+"""Deadline reminders: which unit is due which reminder now, and the message it gets.
+
+A reminder becomes due at each offset of the campaign (e.g. 7, 3 and 1 days before the last day
+and that morning). Only units without an accepted submission are reminded, never after the
+deadline, and only the most recent offset that is due: after an outage the unit gets the one
+reminder that is still useful, not all the ones it missed. Each (unit, offset) is sent once; the
+caller records that in the database in the same transaction that queues the mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from pipeline.consolidate import Snapshot, UnitEntry
+from pipeline.reply import render_templates
+
+
+@dataclass(frozen=True)
+class Reminder:
+    entry: UnitEntry
+    days_before: int | None  # None: asked for by the operator
+
+    @property
+    def key(self) -> str:
+        return f"{self.entry.unit.code}/{self.days_before}d"
+
+
+def current_offset(snapshot: Snapshot, now: datetime) -> int | None:
+    """The most recent reminder offset that is due at `now`, or None (none yet, or too late)."""
+    c = snapshot.campaign
+    if now >= c.closes_at:
+        return None
+    due = [d for d in c.reminders.days_before if c.reminder_due_at(d) <= now]
+    return min(due) if due else None
+
+
+def due_reminders(snapshot: Snapshot, already_sent: set[str], now: datetime) -> list[Reminder]:
+    offset = current_offset(snapshot, now)
+    if offset is None:
+        return []
+    reminders = [Reminder(entry, offset) for entry in snapshot.units if not entry.accepted]
+    return [r for r in reminders if r.key not in already_sent]
+
+
+def compose_reminder(
+    reminder: Reminder, snapshot: Snapshot, from_name: str, now: datetime
+) -> EmailMessage:
+    c = snapshot.campaign
+    unit = reminder.entry.unit
+    local, _, domain = c.department.intake_address.partition("@")
+    msg = EmailMessage()
+    msg["From"] = Address(from_name, local, domain)
+    msg["To"] = ", ".join(unit.senders)
+    late = now >= c.closes_at
+    msg["Subject"] = (
+        f"Nhắc nộp hồ sơ đề nghị khen thưởng – hạn {c.deadline.stated}"
+        if not late
+        else "Đề nghị gửi hồ sơ đề nghị khen thưởng (đã quá hạn)"
+    )
+    msg["Date"] = format_datetime(now.astimezone(c.tz))
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Content-Language"] = "vi"
+    days = (c.last_day - now.astimezone(c.tz).date()).days
+    text, html = render_templates(
+        "reminder",
+        c=c,
+        unit=unit,
+        entry=reminder.entry,
+        allocation=c.allocation_for(unit.code),
+        days=days,
+        late=late,
+    )
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    return msg
