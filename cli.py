@@ -6,6 +6,9 @@ intake --config FILE run         the scheduler: poll every N minutes until stopp
 intake --config FILE health      database reachable and mailbox login works (exit 0/1)
 intake --config FILE check       settings and campaign file are valid
 intake --config FILE reprocess N put a quarantined or failed message back in the queue
+intake --config FILE digest      send today's digest to the Department (--preview: show it only)
+intake --config FILE export F    write the consolidated workbook
+intake --config FILE remind      send the reminders due now (--dry-run: only show them)
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,11 +27,14 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+import scheduler
 from config.campaign import Campaign, CampaignError, NomineeKind, load_campaign
 from config.settings import Settings, load_settings
+from pipeline import jobs
 from pipeline.fetch import open_mailbox
 from pipeline.poll import Context, PollReport, poll_once
-from pipeline.send import open_transport
+from pipeline.remind import Reminder
+from pipeline.send import DeliveryReport, Transport, deliver_due, open_transport
 from storage import repository
 from storage.db import open_database, ping
 from storage.files import FileStore
@@ -50,13 +57,62 @@ class App:
     def context(self) -> Context:
         return Context(self.campaign, self.settings, FileStore(self.settings.storage.files_dir))
 
+    def transport(self) -> Transport:
+        s = self.settings.outgoing
+        return open_transport(s, s.smtp.secret() if s.smtp else None)
+
     def poll(self) -> PollReport:
         s = self.settings
         mailbox = open_mailbox(s.mailbox, s.mailbox.imap.secret() if s.mailbox.imap else None)
-        transport = open_transport(
-            s.outgoing, s.outgoing.smtp.secret() if s.outgoing.smtp else None
+        return poll_once(self.engine, self.context, mailbox, self.transport())
+
+    def deliver(self) -> DeliveryReport:
+        return deliver_due(
+            self.engine,
+            self.transport(),
+            self.campaign.department.intake_address,
+            self.settings.outgoing.max_attempts,
         )
-        return poll_once(self.engine, self.context, mailbox, transport)
+
+    def digest(self, now: datetime | None = None, again: bool = False) -> bool:
+        queued = jobs.send_digest(self.engine, self.context, now or datetime.now(UTC), again=again)
+        self.deliver()
+        return queued
+
+    def remind(self, now: datetime | None = None, units: list[str] | None = None) -> list[Reminder]:
+        queued = jobs.send_reminders(self.engine, self.context, now or datetime.now(UTC), units)
+        self.deliver()
+        return queued
+
+    def scheduled_jobs(self) -> scheduler.Jobs:
+        def each(name: str, work: Callable[[], object]) -> Callable[[], object]:
+            return lambda: jobs.recorded(self.engine, name, work)
+
+        return scheduler.Jobs(
+            poll=each("poll", self.poll),
+            deliver=each("deliver", self.deliver),
+            digest=each("digest", self.digest),
+            remind=each("remind", self.remind),
+        )
+
+
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help='Xem như vào thời điểm này, giờ Việt Nam (ví dụ "2021-05-24 17:00").'
+    ),
+]
+
+
+def moment(application: App, at: str | None) -> datetime:
+    """Now, or the operator's "as if at" time (naive times are in the campaign's time zone)."""
+    if at is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(at)
+    except ValueError:
+        raise fail(f'Thời điểm "{at}" không hợp lệ; ghi dạng "2021-05-24 17:00".') from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=application.campaign.tz)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -130,12 +186,10 @@ def poll(ctx: typer.Context) -> None:
 
 @app.command()
 def run(ctx: typer.Context) -> None:
-    """Chạy dịch vụ: tự động xử lý thư theo chu kỳ cho đến khi bị dừng."""
-    import scheduler
-
+    """Chạy dịch vụ: xử lý thư, gửi bản tổng hợp và thư nhắc theo lịch, cho đến khi bị dừng."""
     application = load_app(ctx)
     scheduler.run_forever(
-        application.poll, application.settings.schedule.poll_minutes, application.campaign.timezone
+        application.scheduled_jobs(), application.settings.schedule, application.campaign.timezone
     )
 
 
@@ -264,6 +318,16 @@ def _status_data(application: App) -> dict[str, Any]:
             )
         ]
         outbox = repository.mail_counts(session)
+        job_runs = [
+            {
+                "job": r.job,
+                "started_at": local(r.started_at),
+                "finished_at": local(r.finished_at),
+                "outcome": r.outcome,
+                "detail": r.detail,
+            }
+            for r in repository.last_job_runs(session)
+        ]
     accepted = [
         u for u in units if u["current"] and u["current"]["status"] != SubmissionStatus.REJECTED
     ]
@@ -288,6 +352,7 @@ def _status_data(application: App) -> dict[str, Any]:
         "unknown_senders_and_correspondence": unknown,
         "not_processed": stuck,
         "outbox": outbox,
+        "jobs": job_runs,
     }
 
 
@@ -342,12 +407,124 @@ def status(
         typer.echo("\nThư chưa xử lý được (xem lỗi, sửa rồi chạy `intake reprocess SỐ`):")
         for m in data["not_processed"]:
             typer.echo(f"  #{m['id']} {m['from']} – {m['subject']}: {m['error']}")
+    if data["jobs"]:
+        names = {
+            "poll": "lấy và xử lý thư",
+            "deliver": "gửi thư",
+            "digest": "bản tổng hợp",
+            "remind": "thư nhắc",
+        }
+        outcomes = {"ok": "thành công", "failed": "LỖI", "running": "đang chạy"}
+        typer.echo("\nLần chạy gần nhất của các việc theo lịch:")
+        for j in data["jobs"]:
+            started = (j["started_at"] or "")[:16].replace("T", " ")
+            detail = f": {j['detail']}" if j["outcome"] == "failed" else ""
+            typer.echo(
+                f"  {names.get(j['job'], j['job'])}: {started} – {outcomes.get(j['outcome'], j['outcome'])}{detail}"
+            )
     outbox = data["outbox"]
     if outbox.get(MailState.QUEUED) or outbox.get(MailState.FAILED):
         typer.echo(
             f"\nThư trả lời: {outbox.get(MailState.QUEUED, 0)} đang chờ gửi, "
             f"{outbox.get(MailState.FAILED, 0)} không gửi được."
         )
+
+
+@app.command()
+def digest(
+    ctx: typer.Context,
+    preview: Annotated[bool, typer.Option("--preview", help="Chỉ xem, không gửi.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Với --preview: ghi bản HTML vào tệp này (và bảng Excel bên cạnh).",
+        ),
+    ] = None,
+    again: Annotated[
+        bool, typer.Option("--again", help="Gửi thêm một lần dù hôm nay đã gửi.")
+    ] = False,
+    at: AtOption = None,
+) -> None:
+    """Bản tổng hợp hằng ngày gửi Sở Nội vụ, kèm bảng tổng hợp Excel."""
+    application = load_app(ctx)
+    if at is not None and not preview:
+        raise fail("--at chỉ dùng cùng --preview.")
+    now = moment(application, at)
+    if preview:
+        shown = jobs.preview_digest(application.engine, application.context, now)
+        if output is None:
+            typer.echo(shown.text)
+            return
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(shown.html, encoding="utf-8")
+        workbook = output.with_suffix(".xlsx")
+        workbook.write_bytes(shown.workbook)
+        typer.echo(f"Đã ghi bản tổng hợp vào {output} và bảng tổng hợp vào {workbook}.")
+        return
+    if application.digest(now, again=again):
+        recipients = ", ".join(application.campaign.department.digest_recipients)
+        typer.echo(f"Đã gửi bản tổng hợp tới {recipients}.")
+    else:
+        typer.echo(
+            "Hôm nay đã gửi bản tổng hợp (dùng --again để gửi thêm), hoặc chưa khai báo người nhận."
+        )
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Tệp Excel (.xlsx) sẽ ghi.")],
+    at: AtOption = None,
+) -> None:
+    """Ghi bảng tổng hợp danh sách đề nghị khen thưởng ra tệp Excel."""
+    application = load_app(ctx)
+    shown = jobs.preview_digest(application.engine, application.context, moment(application, at))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(shown.workbook)
+    totals = shown.view.quotas[0]
+    typer.echo(
+        f"Đã ghi {path}: {totals.collectives} tập thể, {totals.individuals} cá nhân "
+        f"của {shown.view.accepted} đơn vị đã được tiếp nhận."
+    )
+
+
+@app.command()
+def remind(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Chỉ liệt kê, không gửi.")] = False,
+    unit: Annotated[
+        list[str] | None,
+        typer.Option("--unit", "-u", help="Gửi ngay cho đơn vị này (mã đơn vị), kể cả sau hạn."),
+    ] = None,
+    at: AtOption = None,
+) -> None:
+    """Gửi thư nhắc hạn cho các đơn vị chưa có hồ sơ được tiếp nhận."""
+    application = load_app(ctx)
+    unknown = [code for code in unit or [] if code not in application.campaign.units_by_code]
+    if unknown:
+        raise fail(f"Không có đơn vị mã {', '.join(unknown)} trong chiến dịch.")
+    if at is not None and not dry_run:
+        raise fail("--at chỉ dùng cùng --dry-run.")
+    now = moment(application, at)
+    if dry_run:
+        due = jobs.reminders_due(application.engine, application.context, now, unit)
+        if not due:
+            typer.echo("Hiện không có thư nhắc nào đến hạn gửi.")
+        for r in due:
+            state = "có lỗi, chờ gửi lại" if r.entry.current else "chưa nộp"
+            when = (
+                "theo yêu cầu" if r.days_before is None else f"nhắc trước hạn {r.days_before} ngày"
+            )
+            typer.echo(
+                f"{r.entry.unit.code:<14}{r.entry.unit.name} ({state}) – {when} → {', '.join(r.entry.unit.senders)}"
+            )
+        return
+    sent = application.remind(now, unit)
+    typer.echo(
+        f"Đã gửi {len(sent)} thư nhắc." if sent else "Không có thư nhắc nào cần gửi lúc này."
+    )
 
 
 def main() -> None:

@@ -1,9 +1,14 @@
 """The long-running service: APScheduler jobs wired to the pipeline, nothing more.
 
-One job today: poll the mailbox every `schedule.poll_minutes`. A poll never overlaps another one
-(max_instances=1 here, and the poll lease in the database across processes); a poll that could
-not start on time is not stacked (coalesce). SIGTERM and SIGINT stop the scheduler after the job
-in hand has finished.
+- poll: every `schedule.poll_minutes`, first at start; never two at once (max_instances=1 here,
+  a lease in the database across processes); a poll that could not start on time is not stacked.
+- deliver: the outbox, at the same pace, so replies are retried even while the mailbox is down.
+- digest: daily at `schedule.digest_at`, campaign time zone; if the service starts after that
+  time and today's digest has not gone out, it goes out at start (the job sends once a day).
+- remind: every `schedule.reminder_check_minutes`, first at start; each reminder goes out once.
+
+Times are in the campaign's zone (Asia/Ho_Chi_Minh), given explicitly to every trigger.
+SIGTERM and SIGINT stop the scheduler after the job in hand has finished.
 """
 
 from __future__ import annotations
@@ -11,35 +16,83 @@ from __future__ import annotations
 import logging
 import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
 
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+
+from config.settings import ScheduleSettings
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Jobs:
+    poll: Callable[[], object]
+    deliver: Callable[[], object]
+    digest: Callable[[], object]
+    remind: Callable[[], object]
+
+
 def build_scheduler(
-    poll: Callable[[], object], poll_minutes: float, timezone: str
-) -> BlockingScheduler:
-    scheduler = BlockingScheduler(timezone=timezone)
+    jobs: Jobs,
+    schedule: ScheduleSettings,
+    timezone: str,
+    now: datetime | None = None,
+    kind: type[BaseScheduler] = BlockingScheduler,
+) -> BaseScheduler:
+    started = now or datetime.now(UTC)
+    scheduler = kind(timezone=timezone)
+    every_poll = IntervalTrigger(minutes=schedule.poll_minutes, timezone=timezone)
+    # A run that missed its moment by up to half an interval still runs; later ones wait.
+    half_interval = max(1, int(schedule.poll_minutes * 30))
+    common = {"max_instances": 1, "coalesce": True}
     scheduler.add_job(
-        poll,
-        IntervalTrigger(minutes=poll_minutes, timezone=timezone),
+        jobs.poll,
+        every_poll,
         id="poll",
-        name="poll the mailbox",
-        max_instances=1,
-        coalesce=True,
-        # A poll that missed its moment by up to half an interval still runs; later, wait.
-        misfire_grace_time=max(1, int(poll_minutes * 30)),
-        next_run_time=datetime.now(UTC),
+        misfire_grace_time=half_interval,
+        next_run_time=started,
+        **common,
+    )
+    scheduler.add_job(
+        jobs.deliver,
+        IntervalTrigger(minutes=schedule.poll_minutes, timezone=timezone),
+        id="deliver",
+        misfire_grace_time=half_interval,
+        **common,
+    )
+    digest_trigger = CronTrigger(
+        hour=schedule.digest_at.hour, minute=schedule.digest_at.minute, timezone=timezone
+    )
+    local_now = started.astimezone(digest_trigger.timezone)
+    catch_up = local_now.time() >= schedule.digest_at
+    # A digest late by hours is still worth sending the same day.
+    scheduler.add_job(
+        jobs.digest,
+        digest_trigger,
+        id="digest",
+        misfire_grace_time=6 * 3600,
+        next_run_time=started if catch_up else digest_trigger.get_next_fire_time(None, started),
+        **common,
+    )
+    scheduler.add_job(
+        jobs.remind,
+        IntervalTrigger(minutes=schedule.reminder_check_minutes, timezone=timezone),
+        id="remind",
+        misfire_grace_time=half_interval,
+        next_run_time=started,
+        **common,
     )
     return scheduler
 
 
-def run_forever(poll: Callable[[], object], poll_minutes: float, timezone: str) -> None:
-    scheduler = build_scheduler(poll, poll_minutes, timezone)
+def run_forever(jobs: Jobs, schedule: ScheduleSettings, timezone: str) -> None:
+    scheduler = build_scheduler(jobs, schedule, timezone)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the job in hand", signal.Signals(signum).name)
@@ -47,6 +100,10 @@ def run_forever(poll: Callable[[], object], poll_minutes: float, timezone: str) 
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("scheduler started: poll every %s minutes", poll_minutes)
+    log.info(
+        "scheduler started: poll every %s minutes, digest at %s",
+        schedule.poll_minutes,
+        schedule.digest_at,
+    )
     scheduler.start()
     log.info("scheduler stopped")

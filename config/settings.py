@@ -9,6 +9,7 @@ written explicitly (loopback test servers).
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -122,6 +123,10 @@ class StorageSettings(_Section):
 class ScheduleSettings(_Section):
     poll_minutes: float = Field(default=5, gt=0)
     max_processing_attempts: int = Field(default=3, ge=1)
+    # The daily digest, at this time of day in the campaign's time zone.
+    digest_at: time = time(17, 0)
+    # How often due reminders are looked for (each is sent once whatever this is).
+    reminder_check_minutes: float = Field(default=30, gt=0)
 
 
 class Settings(BaseSettings):

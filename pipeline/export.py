@@ -135,6 +135,18 @@ def _header(ws: Worksheet, row: int, columns: Sequence[Column]) -> None:
     ws.row_dimensions[row].height = 30
 
 
+def _fit_row_height(ws: Worksheet, row: int, widths: Sequence[float]) -> None:
+    """Give a row the height its wrapped text needs: spreadsheet programs do not always do it."""
+    lines = 1
+    for i, width in enumerate(widths, 1):
+        value = ws.cell(row, i).value
+        if isinstance(value, str) and value:
+            per_line = max(1.0, width * 1.15)
+            needed = sum(max(1, -(-len(part) // int(per_line))) for part in value.split("\n"))
+            lines = max(lines, needed)
+    ws.row_dimensions[row].height = 15 * lines + 2
+
+
 def _print_setup(ws: Worksheet, header_row: int) -> None:
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.print_title_rows = f"{header_row}:{header_row}"
@@ -186,6 +198,7 @@ def _nominee_sheet(
                 ws.cell(row, i).alignment = _WRAP
                 ws.cell(row, i).border = _BORDER
             ws.cell(row, 1).alignment = _CENTER
+            _fit_row_height(ws, row, [c.width for c in columns])
             row += 1
     put(ws, row, 2, f"Tổng cộng: {number} {unit_label}")
     ws.cell(row, 2).font = Font(bold=True)
@@ -256,6 +269,7 @@ def _comparison_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
             ws.cell(row, col).border = _BORDER
             ws.cell(row, col).alignment = _CENTER if col not in (2, 11) else _WRAP
         sums = [a + b for a, b in zip(sums, values, strict=True)]
+        _fit_row_height(ws, row, widths)
         row += 1
     totals = accepted_totals(snapshot)
     put(ws, row, 2, "Tổng cộng")

@@ -17,8 +17,6 @@ from __future__ import annotations
 import email
 import email.parser
 import logging
-import os
-import socket
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -186,6 +184,7 @@ def _handle_submission(
         status=status,
         late=late,
         stored_paths=stored,
+        now=now,
     )
     message.outcome = Outcome.SUBMISSION
     message.outcome_detail = f"{unit.code} v{submission.version}: {status.value}"
@@ -317,10 +316,6 @@ def file_handled(engine: Engine, mailbox: Mailbox) -> int:
 # --- the cycle --------------------------------------------------------------------------------
 
 
-def holder_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def poll_once(
     engine: Engine,
     ctx: Context,
@@ -332,7 +327,7 @@ def poll_once(
     """Fetch, process, file away and send, holding the poll lease so no two polls overlap."""
     report = PollReport()
     moment = now or datetime.now(UTC)
-    holder = holder_name()
+    holder = repository.lease_holder()
     with Session(engine) as session:
         repository.sync_units(session, ctx.campaign)
         got = repository.acquire_lease(

@@ -13,7 +13,7 @@ import os
 import smtplib
 import ssl
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
@@ -165,11 +165,15 @@ def open_transport(settings: OutgoingSettings, password: str | None) -> Transpor
     return FileTransport(settings.file_dir)
 
 
+OUTBOX_LEASE = "outbox"
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
+    skipped_busy: bool = False
 
 
 def deliver_due(
@@ -185,6 +189,35 @@ def deliver_due(
         due = repository.mail_due(session, moment)
     if not due:
         return report
+    # One sender at a time (the poll, the digest job and another instance may all try).
+    holder = repository.lease_holder()
+    with Session(engine) as session:
+        clock = datetime.now(UTC)
+        got = repository.acquire_lease(
+            session, OUTBOX_LEASE, holder, clock + timedelta(minutes=30), clock
+        )
+        session.commit()
+    if not got:
+        report.skipped_busy = True
+        return report
+    try:
+        _deliver(engine, transport, envelope_from, max_attempts, moment, due, report)
+    finally:
+        with Session(engine) as session:
+            repository.release_lease(session, OUTBOX_LEASE, holder)
+            session.commit()
+    return report
+
+
+def _deliver(
+    engine: Engine,
+    transport: Transport,
+    envelope_from: str,
+    max_attempts: int,
+    moment: datetime,
+    due: list[int],
+    report: DeliveryReport,
+) -> None:
     with transport:
         for mail_id in due:
             with Session(engine) as session:
@@ -212,4 +245,3 @@ def deliver_due(
                     report.sent += 1
                 session.add(mail)
                 session.commit()
-    return report

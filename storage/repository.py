@@ -4,6 +4,9 @@ decides where a transaction ends, so "store the submission and queue its reply" 
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -184,6 +187,7 @@ def store_submission(
     status: SubmissionStatus,
     late: bool,
     stored_paths: dict[str, str],
+    now: datetime,
 ) -> tuple[Submission, Submission | None]:
     """Store a submission with its nominees, documents and findings; it supersedes the unit's
     current one. Returns the new submission and the one it replaced, if any."""
@@ -213,6 +217,7 @@ def store_submission(
         errors=errors,
         warnings=len(findings) - errors,
         rules_run=",".join(rules_run),
+        created_at=now,
     )
     session.add(submission)
     session.flush()
@@ -388,6 +393,12 @@ def messages_in_state(session: Session, *states: MessageState) -> Sequence[Inbou
 # --- leases -----------------------------------------------------------------------------------
 
 
+def lease_holder() -> str:
+    """A name for one holder of a lease: this host and process, and a token of its own, so two
+    threads of one process (the poll job and a digest job, say) never count as the same holder."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
 def acquire_lease(session: Session, name: str, holder: str, until: datetime, now: datetime) -> bool:
     """Take (or renew) the named lease if it is free, expired or already ours; commit to hold it.
 
@@ -520,7 +531,7 @@ def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
 
 
 def dispatch_once(
-    session: Session, campaign_code: str, kind: str, key: str, detail: str = ""
+    session: Session, campaign_code: str, kind: str, key: str, now: datetime, detail: str = ""
 ) -> bool:
     """Claim a once-only mailing; False when it was already claimed (by us or anyone else).
 
@@ -528,16 +539,26 @@ def dispatch_once(
     """
     try:
         with session.begin_nested():
-            session.add(Dispatch(campaign_code=campaign_code, kind=kind, key=key, detail=detail))
+            session.add(
+                Dispatch(
+                    campaign_code=campaign_code, kind=kind, key=key, created_at=now, detail=detail
+                )
+            )
     except IntegrityError:
         return False
     return True
 
 
-def last_dispatch(session: Session, campaign_code: str, kind: str) -> Dispatch | None:
+def last_dispatch(
+    session: Session, campaign_code: str, kind: str, before: datetime
+) -> Dispatch | None:
     return session.exec(
         select(Dispatch)
-        .where(Dispatch.campaign_code == campaign_code, Dispatch.kind == kind)
+        .where(
+            Dispatch.campaign_code == campaign_code,
+            Dispatch.kind == kind,
+            col(Dispatch.created_at) < before,
+        )
         .order_by(col(Dispatch.created_at).desc())
     ).first()
 

@@ -13,6 +13,8 @@ import time
 from email import policy
 from pathlib import Path
 
+from openpyxl import load_workbook
+
 from samples.demo_mailbox import write_maildir
 from tests.conftest import ROOT
 
@@ -72,6 +74,20 @@ def test_the_demo_processes_the_sample_mailbox(tmp_path: Path) -> None:
 
     table = run_intake("status", env=env).stdout
     assert "chưa nộp" in table and "tiếp nhận, nộp muộn" in table
+
+    digest = run_intake("digest", "--preview", "--at", "2021-05-26 17:00", env=env).stdout
+    assert "TỔNG HỢP HỒ SƠ ĐỀ NGHỊ KHEN THƯỞNG" in digest
+    assert "đã quá hạn 1 ngày" in digest
+    assert "Bằng khen của Chủ tịch UBND tỉnh: 9/89 tập thể, 36/209 cá nhân" in digest
+    assert "xabanbo.tamduong@gmail.com" in digest  # the unknown sender, for a person to look at
+
+    exported = run_intake("export", str(tmp_path / "tong-hop.xlsx"), env=env).stdout
+    assert "9 tập thể, 36 cá nhân" in exported
+    assert load_workbook(tmp_path / "tong-hop.xlsx").sheetnames[0] == "Tập thể"
+
+    due = run_intake("remind", "--dry-run", "--at", "2021-05-24 08:30", env=env).stdout
+    assert "TP-LAICHAU" in due and "nhắc trước hạn 1 ngày" in due
+    assert "H-TAMDUONG" not in due  # accepted
 
 
 def test_the_service_polls_on_its_own_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

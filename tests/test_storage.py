@@ -102,6 +102,7 @@ def store(
         status=status,
         late=False,
         stored_paths={},
+        now=datetime.now(UTC),
     )
 
 

@@ -1,0 +1,121 @@
+"""The scheduled mailings, with their I/O: the daily digest and the deadline reminders.
+
+Each claims a once-only `Dispatch` row and queues its mail in the same transaction, so a digest
+or a reminder goes out once however often the job runs (restarts, late runs, two schedulers);
+the outbox delivers it like any reply. `recorded` keeps a row per job run for `intake status`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from pipeline.digest import DigestView, build_digest, compose_digest, render_digest
+from pipeline.export import build_workbook
+from pipeline.poll import Context
+from pipeline.remind import Reminder, compose_reminder, due_reminders
+from pipeline.send import queue_email
+from storage import repository
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def recorded(engine: Engine, job: str, work: Callable[[], T]) -> T:
+    """Run `work`, keeping its start, end and outcome in the job-run table."""
+    with Session(engine) as session:
+        run = repository.start_job(session, job)
+        try:
+            result = work()
+        except Exception as err:
+            repository.finish_job(session, run, "failed", f"{type(err).__name__}: {err}")
+            raise
+        repository.finish_job(session, run, "ok", str(result)[:500] if result is not None else "")
+        return result
+
+
+def _digest_key(ctx: Context, now: datetime) -> str:
+    return f"{now.astimezone(ctx.campaign.tz):%Y-%m-%d}"
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    view: DigestView
+    text: str
+    html: str
+    workbook: bytes
+
+
+def preview_digest(engine: Engine, ctx: Context, now: datetime) -> DigestPreview:
+    """The digest as it would be sent now, without sending or recording anything."""
+    with Session(engine) as session:
+        previous = repository.last_dispatch(session, ctx.campaign.code, "digest", now)
+        snapshot = repository.snapshot(session, ctx.campaign, now)
+    view = build_digest(snapshot, previous.created_at if previous else None)
+    text, html = render_digest(view)
+    return DigestPreview(view, text, html, build_workbook(snapshot))
+
+
+def send_digest(engine: Engine, ctx: Context, now: datetime, *, again: bool = False) -> bool:
+    """Queue today's digest unless it was already sent today (or `again` is asked for)."""
+    campaign = ctx.campaign
+    recipients = campaign.department.digest_recipients
+    if not recipients:
+        log.warning("campaign has no digest recipients; digest not sent")
+        return False
+    key = _digest_key(ctx, now) + (f"/again-{now:%H%M%S}" if again else "")
+    with Session(engine) as session:
+        previous = repository.last_dispatch(session, campaign.code, "digest", now)
+        if not repository.dispatch_once(session, campaign.code, "digest", key, now):
+            return False
+        snapshot = repository.snapshot(session, campaign, now)
+        view = build_digest(snapshot, previous.created_at if previous else None)
+        message = compose_digest(
+            view, recipients, ctx.settings.outgoing.from_name, build_workbook(snapshot)
+        )
+        queue_email(session, message, "digest")
+        session.commit()
+    log.info("digest %s queued for %s", key, ", ".join(recipients))
+    return True
+
+
+def reminders_due(
+    engine: Engine, ctx: Context, now: datetime, units: list[str] | None = None
+) -> list[Reminder]:
+    """Who gets a reminder now: the due ones, or, for `units`, one each on the operator's word."""
+    with Session(engine) as session:
+        snapshot = repository.snapshot(session, ctx.campaign, now)
+        if units:
+            return [Reminder(snapshot.unit(code), None) for code in units]
+        sent = repository.dispatched_keys(session, ctx.campaign.code, "reminder")
+    return due_reminders(snapshot, sent, now)
+
+
+def send_reminders(
+    engine: Engine, ctx: Context, now: datetime, units: list[str] | None = None
+) -> list[Reminder]:
+    """Queue the reminders due now (or for `units`); returns those actually queued."""
+    campaign = ctx.campaign
+    queued = []
+    with Session(engine) as session:
+        snapshot = repository.snapshot(session, campaign, now)
+        for reminder in reminders_due(engine, ctx, now, units):
+            key = (
+                reminder.key
+                if reminder.days_before is not None
+                else f"{reminder.entry.unit.code}/manual-{now:%Y%m%dT%H%M%S}"
+            )
+            if repository.dispatch_once(session, campaign.code, "reminder", key, now):
+                message = compose_reminder(reminder, snapshot, ctx.settings.outgoing.from_name, now)
+                queue_email(session, message, "reminder")
+                queued.append(reminder)
+        session.commit()
+    if queued:
+        log.info("reminders queued: %s", ", ".join(r.key for r in queued))
+    return queued

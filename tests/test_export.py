@@ -1,0 +1,147 @@
+"""The consolidated workbook, checked by opening it again with openpyxl."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from config.campaign import Campaign
+from pipeline.consolidate import accepted_totals, proposed_by_several_units, reward_estimate
+from pipeline.export import build_workbook
+from pipeline.text import format_vnd, vietnamese_sort_key
+from tests.conftest import vn
+from tests.snapshots import group, make_snapshot, person
+
+NOW = vn(26, 17)
+
+
+def sample(campaign: Campaign):  # type: ignore[no-untyped-def]
+    return make_snapshot(
+        campaign,
+        NOW,
+        {
+            "H-TAMDUONG": (
+                "accepted",
+                [
+                    group("UBND xã Bản Giang", turnout_percent=99.6),
+                    person("Nguyễn Văn An", birth_year=1978),
+                    person("Hoàng Thị Hòa", "provincial", "pm"),
+                ],
+            ),
+            "SNV": (
+                "accepted_late",
+                [
+                    group("Văn phòng Sở"),
+                    person('=HYPERLINK("http://x","bấm")'),
+                    person("NGUYỄN VĂN AN"),
+                ],
+            ),
+            "STP": ("rejected", [person("Đặng Văn Quân")]),
+        },
+    )
+
+
+def rows(ws: Worksheet) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+
+
+def test_sheets_groups_numbering_and_totals(campaign: Campaign) -> None:
+    wb = load_workbook(BytesIO(build_workbook(sample(campaign))))
+    assert wb.sheetnames == ["Tập thể", "Cá nhân", "Đề nghị PM", "So với phân bổ"]
+    individuals = rows(wb["Cá nhân"])
+    assert individuals[3][0] == "DANH SÁCH CÁ NHÂN ĐỀ NGHỊ TẶNG BẰNG KHEN CỦA CHỦ TỊCH UBND TỈNH"
+    header = individuals[7]
+    assert header[:3] == ("STT", "Họ và tên", "Năm sinh")
+    body = individuals[8:]
+    assert body[0][:2] == ("I", "UBND huyện Tam Đường (2 cá nhân)")
+    assert body[1][:3] == (1, "Nguyễn Văn An", 1978)
+    assert body[3][:2] == ("II", "Sở Nội vụ (2 cá nhân – nộp muộn)")
+    assert [r[1] for r in body][-1] == "Tổng cộng: 4 cá nhân"
+    assert all("Đặng Văn Quân" not in str(r) for r in body)  # rejected lists are not consolidated
+    pm = rows(wb["Đề nghị PM"])
+    assert any(r[1] == "Hoàng Thị Hòa" for r in pm)
+
+
+def test_nothing_from_a_unit_becomes_a_formula(campaign: Campaign) -> None:
+    wb = load_workbook(BytesIO(build_workbook(sample(campaign))))
+    cells = [
+        c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None
+    ]
+    assert all(c.data_type != "f" for c in cells)
+    hyperlink = next(
+        c for c in cells if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")
+    )
+    assert hyperlink.data_type == "s"
+
+
+def test_comparison_with_the_allocation(campaign: Campaign) -> None:
+    wb = load_workbook(BytesIO(build_workbook(sample(campaign))))
+    table = rows(wb["So với phân bổ"])
+    by_unit = {r[1]: r for r in table if isinstance(r[0], int)}
+    assert len(by_unit) == len(campaign.units)
+    assert by_unit["UBND huyện Tam Đường"][2:8] == ("đã tiếp nhận", 1, 6, 1, 14, 2)
+    assert by_unit["Sở Tư pháp"][2] == "có lỗi, chờ gửi lại"
+    assert by_unit["UBND thành phố Lai Châu"][2] == "chưa nộp"
+    total = next(r for r in table if r[1] == "Tổng cộng")
+    assert total[4:8] == (89, 2, 209, 4)
+
+
+def test_print_setup(campaign: Campaign) -> None:
+    wb = load_workbook(BytesIO(build_workbook(sample(campaign))))
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape"
+        assert int(ws.page_setup.paperSize) == 9  # A4
+        assert ws.print_title_rows == "$8:$8"
+        assert ws.freeze_panes == "A9"
+
+
+def test_totals_shared_nominees_and_rewards(campaign: Campaign) -> None:
+    snapshot = sample(campaign)
+    totals = accepted_totals(snapshot)
+    assert totals["provincial"]["collective"] == 2 and totals["provincial"]["individual"] == 4  # type: ignore[index]
+    shared = proposed_by_several_units(snapshot)
+    assert [(s.name, s.units) for s in shared] == [
+        ("Nguyễn Văn An", ("UBND huyện Tam Đường", "Sở Nội vụ"))
+    ]
+    money = sum(line.amount for line in reward_estimate(snapshot))
+    # 2 collectives × 2 × 1.49M + 4 individuals × 1.49M + 1 PM individual × 3.5 × 1.49M
+    assert format_vnd(money) == "17.135.000 đồng"
+
+
+def test_vietnamese_collation() -> None:
+    words = [
+        "Đào",
+        "Dung",
+        "Ân",
+        "Anh",
+        "Ăn",
+        "An",
+        "Hỏa",
+        "Hóa",
+        "Hoa",
+        "Họa",
+        "Hòa",
+        "Hõa",
+        "ông",
+        "Ơn",
+        "Ổn",
+    ]
+    assert sorted(words, key=vietnamese_sort_key) == [
+        "An",
+        "Anh",
+        "Ăn",
+        "Ân",
+        "Dung",
+        "Đào",
+        "Hoa",
+        "Hòa",
+        "Hỏa",
+        "Hõa",
+        "Hóa",
+        "Họa",
+        "Ổn",
+        "ông",
+        "Ơn",
+    ]
