@@ -31,6 +31,7 @@ import scheduler
 from config.campaign import Campaign, CampaignError, NomineeKind, load_campaign
 from config.settings import Settings, load_settings
 from pipeline import jobs
+from pipeline.consolidate import status_label
 from pipeline.fetch import open_mailbox
 from pipeline.poll import Context, PollReport, poll_once
 from pipeline.remind import Reminder
@@ -369,7 +370,6 @@ def status(
         return
     c = application.campaign
     allocated = c.allocation.award
-    labels = {s.value: s.label for s in SubmissionStatus}
     typer.echo(f"{c.title}\nThời hạn: {c.deadline.stated} ({c.last_moment_text})\n")
     header = f"{'Mã':<14}{'Đơn vị':<36}{'Lần':>4}  {'Trạng thái':<22}{'Nhận lúc':<18}{'Tập thể':>9}{'Cá nhân':>9}{'TTg':>6}{'Lỗi':>5}"
     typer.echo(header)
@@ -390,7 +390,7 @@ def status(
         )
         received = (cur["received_at"] or "")[:16].replace("T", " ")
         typer.echo(
-            f"{u['code']:<14}{u['name'][:35]:<36}{cur['version']:>4}  {labels[cur['status']]:<22}{received:<18}"
+            f"{u['code']:<14}{u['name'][:35]:<36}{cur['version']:>4}  {status_label(cur['status']):<22}{received:<18}"
             f"{str(p['collective']) + '/' + str(alloc['collectives']):>9}"
             f"{str(p['individual']) + '/' + str(alloc['individuals']):>9}{pm:>6}{cur['errors']:>5}"
         )
@@ -513,7 +513,7 @@ def remind(
         if not due:
             typer.echo("Hiện không có thư nhắc nào đến hạn gửi.")
         for r in due:
-            state = "có lỗi, chờ gửi lại" if r.entry.current else "chưa nộp"
+            state = status_label(r.entry.current.status if r.entry.current else None)
             when = (
                 "theo yêu cầu" if r.days_before is None else f"nhắc trước hạn {r.days_before} ngày"
             )

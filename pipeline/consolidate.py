@@ -15,6 +15,17 @@ from pipeline.text import person_key, vietnamese_sort_key
 from pipeline.validate import distinct
 
 ACCEPTED = ("accepted", "accepted_late")
+_STATUS_LABELS = {
+    None: "chưa nộp",
+    "accepted": "đã tiếp nhận",
+    "accepted_late": "tiếp nhận, nộp muộn",
+    "rejected": "có lỗi, chờ gửi lại",
+}
+
+
+def status_label(status: str | None) -> str:
+    """How a unit's current state reads for the Department: None is "not submitted"."""
+    return _STATUS_LABELS[status]
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,12 @@ from pipeline.consolidate import (
     days_left,
     proposed_by_several_units,
     reward_estimate,
+    status_label,
 )
 from pipeline.reply import render_templates
 from pipeline.text import format_vnd
 
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-STATUS_LABELS = {
-    None: "chưa nộp",
-    "accepted": "đã tiếp nhận",
-    "accepted_late": "tiếp nhận, nộp muộn",
-    "rejected": "có lỗi, chờ gửi lại",
-}
 
 
 @dataclass(frozen=True)
@@ -105,7 +100,7 @@ def _row(entry: UnitEntry, snapshot: Snapshot) -> UnitRow:
         code=entry.unit.code,
         name=entry.unit.name,
         status=cur.status if cur else "none",
-        status_label=STATUS_LABELS[cur.status if cur else None],
+        status_label=status_label(cur.status if cur else None),
         version=cur.version if cur else None,
         resubmissions=max(0, entry.submissions - 1),
         received=received,

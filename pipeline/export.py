@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from config.campaign import NomineeKind
-from pipeline.consolidate import Snapshot, UnitEntry, accepted_totals
+from pipeline.consolidate import Snapshot, UnitEntry, accepted_totals, status_label
 from pipeline.model import Nominee
 
 _THIN = Side(style="thin", color="000000")
@@ -233,15 +233,7 @@ def _comparison_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
     for i, entry in enumerate(snapshot.units, 1):
         allowed = c.allocation_for(entry.unit.code)
         cur = entry.current
-        status = (
-            "chưa nộp"
-            if cur is None
-            else {
-                "accepted": "đã tiếp nhận",
-                "accepted_late": "tiếp nhận, nộp muộn",
-                "rejected": "có lỗi, chờ gửi lại",
-            }[cur.status]
-        )
+        status = status_label(cur.status if cur else None)
         counted = entry.accepted
         values = [
             allowed.collectives,

@@ -16,6 +16,7 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from pipeline.consolidate import Snapshot
 from pipeline.digest import DigestView, build_digest, compose_digest, render_digest
 from pipeline.export import build_workbook
 from pipeline.poll import Context
@@ -85,16 +86,21 @@ def send_digest(engine: Engine, ctx: Context, now: datetime, *, again: bool = Fa
     return True
 
 
+def _reminders(
+    session: Session, snapshot: Snapshot, now: datetime, units: list[str] | None
+) -> list[Reminder]:
+    if units:
+        return [Reminder(snapshot.unit(code), None) for code in units]
+    sent = repository.dispatched_keys(session, snapshot.campaign.code, "reminder")
+    return due_reminders(snapshot, sent, now)
+
+
 def reminders_due(
     engine: Engine, ctx: Context, now: datetime, units: list[str] | None = None
 ) -> list[Reminder]:
     """Who gets a reminder now: the due ones, or, for `units`, one each on the operator's word."""
     with Session(engine) as session:
-        snapshot = repository.snapshot(session, ctx.campaign, now)
-        if units:
-            return [Reminder(snapshot.unit(code), None) for code in units]
-        sent = repository.dispatched_keys(session, ctx.campaign.code, "reminder")
-    return due_reminders(snapshot, sent, now)
+        return _reminders(session, repository.snapshot(session, ctx.campaign, now), now, units)
 
 
 def send_reminders(
@@ -105,13 +111,10 @@ def send_reminders(
     queued = []
     with Session(engine) as session:
         snapshot = repository.snapshot(session, campaign, now)
-        for reminder in reminders_due(engine, ctx, now, units):
-            key = (
-                reminder.key
-                if reminder.days_before is not None
-                else f"{reminder.entry.unit.code}/manual-{now:%Y%m%dT%H%M%S}"
-            )
-            if repository.dispatch_once(session, campaign.code, "reminder", key, now):
+        for reminder in _reminders(session, snapshot, now, units):
+            if repository.dispatch_once(
+                session, campaign.code, "reminder", reminder.dispatch_key(now), now
+            ):
                 message = compose_reminder(reminder, snapshot, ctx.settings.outgoing.from_name, now)
                 queue_email(session, message, "reminder")
                 queued.append(reminder)

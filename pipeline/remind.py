@@ -28,6 +28,12 @@ class Reminder:
     def key(self) -> str:
         return f"{self.entry.unit.code}/{self.days_before}d"
 
+    def dispatch_key(self, now: datetime) -> str:
+        """What makes it once-only: the offset, or the moment the operator asked for it."""
+        if self.days_before is None:
+            return f"{self.entry.unit.code}/manual-{now:%Y%m%dT%H%M%S}"
+        return self.key
+
 
 def current_offset(snapshot: Snapshot, now: datetime) -> int | None:
     """The most recent reminder offset that is due at `now`, or None (none yet, or too late)."""

@@ -38,14 +38,6 @@ class SubmissionStatus(StrEnum):
     ACCEPTED_LATE = "accepted_late"
     REJECTED = "rejected"
 
-    @property
-    def label(self) -> str:
-        return {
-            SubmissionStatus.ACCEPTED: "đã tiếp nhận",
-            SubmissionStatus.ACCEPTED_LATE: "tiếp nhận, nộp muộn",
-            SubmissionStatus.REJECTED: "có lỗi, cần gửi lại",
-        }[self]
-
 
 class MailState(StrEnum):
     QUEUED = "queued"
