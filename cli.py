@@ -263,19 +263,20 @@ def _status_data(application: App) -> dict[str, Any]:
 
     units: list[dict[str, Any]] = []
     with Session(application.engine) as session:
-        for st in repository.unit_statuses(session, c):
-            sub = st.submission
-            allocation = c.allocation_for(st.unit.code)
+        snapshot = repository.snapshot(session, c, datetime.now(UTC))
+        for entry in snapshot.units:
+            sub = entry.current
+            allocation = c.allocation_for(entry.unit.code)
             units.append(
                 {
-                    "code": st.unit.code,
-                    "name": st.unit.name,
-                    "kind": st.unit.kind.value,
+                    "code": entry.unit.code,
+                    "name": entry.unit.name,
+                    "kind": entry.unit.kind.value,
                     "allocation": {
                         "collectives": allocation.collectives,
                         "individuals": allocation.individuals,
                     },
-                    "submissions": st.submissions_count,
+                    "submissions": entry.submissions,
                     "current": None
                     if sub is None
                     else {
@@ -286,10 +287,7 @@ def _status_data(application: App) -> dict[str, Any]:
                         "errors": sub.errors,
                         "warnings": sub.warnings,
                         "proposed": {
-                            code: {
-                                k.value: st.proposed.get(code, {}).get(k.value, 0)
-                                for k in NomineeKind
-                            }
+                            code: {k.value: entry.proposed(code, k) for k in NomineeKind}
                             for code in c.awards
                         },
                     },

@@ -8,7 +8,6 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, update
@@ -327,51 +326,6 @@ def retry_later(mail: OutboundMail, error: str, max_attempts: int, now: datetime
 
 
 # --- status -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UnitStatus:
-    unit: Unit
-    submission: Submission | None
-    submissions_count: int
-    # Distinct nominees of the current submission: award code -> nominee kind -> count.
-    proposed: dict[str, dict[str, int]]
-
-
-def proposed_counts(session: Session, submission_id: int) -> dict[str, dict[str, int]]:
-    seen: dict[str, dict[str, set[str]]] = {}
-    for n in session.exec(
-        select(NomineeRecord).where(NomineeRecord.submission_id == submission_id)
-    ):
-        for code in filter(None, n.awards.split(",")):
-            seen.setdefault(code, {}).setdefault(n.kind, set()).add(n.name_key)
-    return {code: {kind: len(keys) for kind, keys in kinds.items()} for code, kinds in seen.items()}
-
-
-def unit_statuses(session: Session, campaign: Campaign) -> list[UnitStatus]:
-    current = {
-        s.unit_code: s
-        for s in session.exec(
-            select(Submission).where(
-                Submission.campaign_code == campaign.code, col(Submission.is_current)
-            )
-        )
-    }
-    counts: dict[str, int] = dict(
-        session.exec(
-            select(Submission.unit_code, func.count())
-            .where(Submission.campaign_code == campaign.code)
-            .group_by(Submission.unit_code)
-        ).all()
-    )
-    result = []
-    for unit in campaign.units:
-        sub = current.get(unit.code)
-        proposed = (
-            proposed_counts(session, sub.id) if sub is not None and sub.id is not None else {}
-        )
-        result.append(UnitStatus(unit, sub, counts.get(unit.code, 0), proposed))
-    return result
 
 
 def messages_with_outcome(session: Session, *outcomes: str) -> Sequence[InboundMessage]:

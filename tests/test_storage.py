@@ -120,10 +120,13 @@ def test_a_resubmission_supersedes_the_current_one(engine: Engine, campaign: Cam
         assert second.version == 2 and second.supersedes_id == first.id
         current = repository.current_submission(session, campaign.code, "SNV")
         assert current is not None and current.id == second.id
-        statuses = {s.unit.code: s for s in repository.unit_statuses(session, campaign)}
-        assert statuses["SNV"].submissions_count == 2
-        assert statuses["SNV"].proposed == {"provincial": {"individual": 1}}
-        assert statuses["STP"].submission is None
+        snapshot = repository.snapshot(session, campaign, datetime.now(UTC))
+        assert snapshot.unit("SNV").submissions == 2
+        assert snapshot.unit("SNV").proposed("provincial", NomineeKind.INDIVIDUAL) == 1
+        entry = snapshot.unit("SNV").current
+        assert entry is not None and entry.status == "accepted"
+        assert snapshot.unit("STP").current is None
+        assert [h.version for h in snapshot.history] == [1, 2]
         assert (
             session.exec(select(Submission).where(Submission.id == first.id)).one().is_current
             is False
