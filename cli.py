@@ -39,7 +39,14 @@ from pipeline.send import DeliveryReport, Transport, deliver_due, open_transport
 from storage import repository
 from storage.db import open_database, ping
 from storage.files import FileStore
-from storage.models import InboundMessage, MailState, MessageState, Outcome, SubmissionStatus
+from storage.models import (
+    InboundMessage,
+    MailState,
+    MessageState,
+    OutboundMail,
+    Outcome,
+    SubmissionStatus,
+)
 
 app = typer.Typer(
     add_completion=False,
@@ -317,6 +324,11 @@ def _status_data(application: App) -> dict[str, Any]:
             )
         ]
         outbox = repository.mail_counts(session)
+        mail_problems = [
+            {"id": m.id, "to": m.recipient, "state": m.state, "error": m.last_error}
+            for state in (MailState.UNCERTAIN, MailState.FAILED)
+            for m in repository.mail_in_state(session, state)
+        ]
         job_runs = [
             {
                 "job": r.job,
@@ -351,6 +363,7 @@ def _status_data(application: App) -> dict[str, Any]:
         "unknown_senders_and_correspondence": unknown,
         "not_processed": stuck,
         "outbox": outbox,
+        "mail_problems": mail_problems,
         "jobs": job_runs,
     }
 
@@ -421,11 +434,37 @@ def status(
                 f"  {names.get(j['job'], j['job'])}: {started} – {outcomes.get(j['outcome'], j['outcome'])}{detail}"
             )
     outbox = data["outbox"]
+    if data["mail_problems"]:
+        typer.echo("\nThư gửi đi cần xem lại (không rõ đã đến nơi, hoặc bị từ chối):")
+    for m in data["mail_problems"]:
+        typer.echo(
+            f"  thư gửi đi #{m['id']} tới {m['to']} ({m['state']}): {m['error']} – gửi lại: intake resend {m['id']}"
+        )
     if outbox.get(MailState.QUEUED) or outbox.get(MailState.FAILED):
         typer.echo(
             f"\nThư trả lời: {outbox.get(MailState.QUEUED, 0)} đang chờ gửi, "
             f"{outbox.get(MailState.FAILED, 0)} không gửi được."
         )
+
+
+@app.command()
+def resend(
+    ctx: typer.Context,
+    mail_id: Annotated[int, typer.Argument(help="Số thứ tự thư gửi đi (xem `intake status`).")],
+) -> None:
+    """Gửi lại một thư không rõ đã đến nơi chưa, hoặc đã bị máy chủ từ chối."""
+    application = load_app(ctx)
+    with Session(application.engine) as session:
+        mail = session.get(OutboundMail, mail_id)
+        if mail is None or mail.state not in (MailState.UNCERTAIN, MailState.FAILED):
+            raise fail(f"Không có thư gửi đi số {mail_id} ở trạng thái cần gửi lại.")
+        mail.state, mail.attempts, mail.next_attempt_at = MailState.QUEUED, 0, datetime.now(UTC)
+        session.add(mail)
+        session.commit()
+    report = application.deliver()
+    typer.echo(
+        f"Đã gửi lại thư số {mail_id}." if report.sent else f"Thư số {mail_id} đã vào hàng đợi gửi."
+    )
 
 
 @app.command()

@@ -48,6 +48,7 @@ class MessageRef:
     source_key: str
     uid: int | None
     uidvalidity: int | None
+    message_id: str = ""
 
 
 class Mailbox(Protocol):
@@ -150,6 +151,15 @@ class ImapMailbox:
             ]
             yield batch, Cursor(self._uidvalidity, chunk[-1])
 
+    def _is_in(self, folder: str, message_id: str) -> bool:
+        if not message_id or not self.client.folder_exists(folder):
+            return False
+        self.client.select_folder(folder, readonly=True)
+        try:
+            return bool(self.client.search(["HEADER", "Message-ID", message_id]))
+        finally:
+            self.client.select_folder(self.settings.folder)
+
     def _ensure_folder(self, folder: str) -> None:
         if folder in self._known_folders:
             return
@@ -161,7 +171,8 @@ class ImapMailbox:
         if ref.uid is None or ref.uidvalidity != self._uidvalidity:
             return False  # the mailbox was rebuilt since: this UID means nothing now
         if not self.client.search(["UID", str(ref.uid)]):
-            return False
+            # Gone from the folder: moved already (by a run that died before recording it)?
+            return self.settings.post_action == "move" and self._is_in(folder, ref.message_id)
         if self.settings.post_action == "flag":
             self.client.add_flags([ref.uid], [f"$Intake{folder}".encode()])
             return True

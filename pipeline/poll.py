@@ -304,7 +304,9 @@ def file_handled(engine: Engine, mailbox: Mailbox) -> int:
     filed = 0
     with Session(engine) as session:
         for message in repository.messages_awaiting_mailbox_action(session, mailbox.source):
-            ref = MessageRef(message.source_key, message.uid, message.uidvalidity)
+            ref = MessageRef(
+                message.source_key, message.uid, message.uidvalidity, message.message_id
+            )
             done = mailbox.file_away(ref, message.mailbox_folder)
             message.mailbox_action = MailboxAction.DONE if done else MailboxAction.NOT_POSSIBLE
             session.add(message)
@@ -329,7 +331,6 @@ def poll_once(
     moment = now or datetime.now(UTC)
     holder = repository.lease_holder()
     with Session(engine) as session:
-        repository.sync_units(session, ctx.campaign)
         got = repository.acquire_lease(
             session,
             POLL_LEASE,
@@ -343,6 +344,9 @@ def poll_once(
         log.info("another poll holds the lease; skipping this cycle")
         return report
     try:
+        with Session(engine) as session:
+            repository.sync_units(session, ctx.campaign)
+            session.commit()
         with mailbox:
             report.fetched = fetch_into_ledger(engine, mailbox)
             process_pending(engine, ctx, report, moment)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -39,6 +41,16 @@ class PermanentFailure(Exception):
     """The server refused for good; do not try again."""
 
 
+class UncertainDelivery(Exception):
+    """The connection failed after the end of the data was sent: the server may have accepted
+    the message. Sending again could deliver it twice, so it is not retried."""
+
+
+# Called by a transport at the point of no return (just before the SMTP end-of-data), so the
+# outbox can record "sending" first: a message interrupted after that point is never resent.
+PointOfNoReturn = Callable[[], None]
+
+
 class Transport(Protocol):
     def __enter__(self) -> Self: ...
 
@@ -46,7 +58,14 @@ class Transport(Protocol):
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None: ...
 
-    def send(self, envelope_from: str, recipients: list[str], data: bytes, name: str) -> None: ...
+    def send(
+        self,
+        envelope_from: str,
+        recipients: list[str],
+        data: bytes,
+        name: str,
+        commit: PointOfNoReturn,
+    ) -> None: ...
 
 
 def _classify(err: Exception) -> Exception:
@@ -97,17 +116,66 @@ class SmtpTransport:
                 self._conn.close()
             self._conn = None
 
-    def _send_once(self, envelope_from: str, recipients: list[str], data: bytes) -> None:
+    def _transaction(
+        self,
+        conn: smtplib.SMTP,
+        envelope_from: str,
+        recipients: list[str],
+        data: bytes,
+        commit: PointOfNoReturn,
+    ) -> None:
+        """MAIL, RCPT and DATA as smtplib's sendmail does, but with the end-of-data marker sent
+        only after `commit`: RFC 1047's window for duplicates is then just the server's answer."""
+        conn.ehlo_or_helo_if_needed()
+        code, reply = conn.mail(envelope_from)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, envelope_from)
+        refused = {}
+        for rcpt in recipients:
+            code, reply = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                refused[rcpt] = (code, reply)
+        if len(refused) == len(recipients):
+            conn.rset()
+            raise smtplib.SMTPRecipientsRefused(refused)
+        code, reply = conn.docmd("data")
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        body = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", data)  # CRLF line ends
+        body = re.sub(rb"(?m)^\.", b"..", body)  # RFC 5321 dot-stuffing
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        conn.send(body)
+        commit()
+        try:
+            conn.send(b".\r\n")
+            code, reply = conn.getreply()
+        except (smtplib.SMTPException, OSError) as err:
+            self._conn = None
+            raise UncertainDelivery(f"{type(err).__name__}: {err}") from err
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
+
+    def _send_once(
+        self, envelope_from: str, recipients: list[str], data: bytes, commit: PointOfNoReturn
+    ) -> None:
         try:
             if self._conn is None:
                 self._conn = self._connect()
-            self._conn.sendmail(envelope_from, recipients, data)
+            self._transaction(self._conn, envelope_from, recipients, data, commit)
         except (smtplib.SMTPException, OSError) as err:
             if isinstance(err, smtplib.SMTPServerDisconnected | OSError):
                 self._conn = None  # reconnect on the next attempt
             raise _classify(err) from err
 
-    def send(self, envelope_from: str, recipients: list[str], data: bytes, name: str) -> None:
+    def send(
+        self,
+        envelope_from: str,
+        recipients: list[str],
+        data: bytes,
+        name: str,
+        commit: PointOfNoReturn,
+    ) -> None:
         # A few quick tries ride out a dropped connection; longer outages wait for a later run.
         for attempt in Retrying(
             stop=stop_after_attempt(3),
@@ -116,7 +184,7 @@ class SmtpTransport:
             reraise=True,
         ):
             with attempt:
-                self._send_once(envelope_from, recipients, data)
+                self._send_once(envelope_from, recipients, data, commit)
 
 
 class FileTransport:
@@ -134,11 +202,19 @@ class FileTransport:
     ) -> None:
         return None
 
-    def send(self, envelope_from: str, recipients: list[str], data: bytes, name: str) -> None:
+    def send(
+        self,
+        envelope_from: str,
+        recipients: list[str],
+        data: bytes,
+        name: str,
+        commit: PointOfNoReturn,
+    ) -> None:
         target = self.directory / f"{name}.eml"
         partial = target.with_suffix(".part")
         partial.write_bytes(data)
-        os.replace(partial, target)
+        commit()
+        os.replace(partial, target)  # atomic: the file is there whole, or not at all
 
 
 def queue_email(
@@ -187,7 +263,8 @@ def deliver_due(
     moment = now or datetime.now(UTC)
     with Session(engine) as session:
         due = repository.mail_due(session, moment)
-    if not due:
+        interrupted = repository.mail_in_state(session, MailState.SENDING)
+    if not due and not interrupted:
         return report
     # One sender at a time (the poll, the digest job and another instance may all try).
     holder = repository.lease_holder()
@@ -218,6 +295,18 @@ def _deliver(
     due: list[int],
     report: DeliveryReport,
 ) -> None:
+    with Session(engine) as session:
+        # We hold the outbox: anything still "sending" was left by a sender that died.
+        for left in repository.mail_in_state(session, MailState.SENDING):
+            left.state = MailState.UNCERTAIN
+            left.last_error = "interrupted after the end of the data was sent; not resent"
+            session.add(left)
+            log.warning(
+                "mail %s to %s may or may not have been delivered; not resent",
+                left.id,
+                left.recipient,
+            )
+        session.commit()
     with transport:
         for mail_id in due:
             with Session(engine) as session:
@@ -225,14 +314,32 @@ def _deliver(
                 if mail is None or mail.state != MailState.QUEUED:
                     continue
                 name = f"{mail.id:06d}-{mail.kind}"
+
+                def point_of_no_return(
+                    mail: OutboundMail = mail, session: Session = session
+                ) -> None:
+                    mail.state = MailState.SENDING
+                    session.add(mail)
+                    session.commit()
+
                 try:
-                    transport.send(envelope_from, mail.recipients, mail.data, name)
+                    transport.send(
+                        envelope_from, mail.recipients, mail.data, name, point_of_no_return
+                    )
+                except UncertainDelivery as err:
+                    mail.state, mail.last_error = MailState.UNCERTAIN, str(err)
+                    mail.attempts += 1
+                    report.failed += 1
+                    log.warning(
+                        "mail %s to %s may have been delivered: %s", mail.id, mail.recipient, err
+                    )
                 except PermanentFailure as err:
                     mail.state, mail.last_error = MailState.FAILED, str(err)
                     mail.attempts += 1
                     report.failed += 1
                     log.warning("mail %s to %s refused for good: %s", mail.id, mail.recipient, err)
                 except TemporaryFailure as err:
+                    mail.state = MailState.QUEUED  # refused before or at the end of the data
                     gave_up = repository.retry_later(mail, str(err), max_attempts, moment)
                     if gave_up:
                         report.failed += 1

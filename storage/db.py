@@ -6,6 +6,9 @@ database up to date before anything uses it, so a new deployment and an upgrade 
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +47,31 @@ def alembic_config() -> Config:
     return config
 
 
+MIGRATION_LOCK_ID = 72_350_001  # any constant: the advisory lock that serialises migrations
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """Instances starting together on one SQLite file migrate one after the other."""
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Apply every migration the database has not had yet."""
+    """Apply every migration the database has not had yet, one instance at a time."""
     config = alembic_config()
-    with engine.begin() as connection:
+    sqlite = engine.dialect.name == "sqlite"
+    with _sqlite_file_lock(engine) if sqlite else nullcontext(), engine.begin() as connection:
+        if not sqlite:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

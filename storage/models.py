@@ -41,8 +41,12 @@ class SubmissionStatus(StrEnum):
 
 class MailState(StrEnum):
     QUEUED = "queued"
+    SENDING = "sending"  # the end of the data is being sent: the server may accept it any moment
     SENT = "sent"
     FAILED = "failed"  # given up: permanent refusal or too many attempts
+    # Interrupted after the end of the data was sent: probably delivered, never sent again
+    # automatically; shown to the operator, who can resend it (`intake resend`).
+    UNCERTAIN = "uncertain"
 
 
 class MailboxAction(StrEnum):

@@ -305,6 +305,12 @@ def replies_since(session: Session, recipient: str, since: datetime) -> int:
     ).one()
 
 
+def mail_in_state(session: Session, state: MailState) -> Sequence[OutboundMail]:
+    return session.exec(
+        select(OutboundMail).where(OutboundMail.state == state).order_by(col(OutboundMail.id))
+    ).all()
+
+
 def mail_due(session: Session, now: datetime) -> list[int]:
     rows = session.exec(
         select(OutboundMail.id)
@@ -347,10 +353,35 @@ def messages_in_state(session: Session, *states: MessageState) -> Sequence[Inbou
 # --- leases -----------------------------------------------------------------------------------
 
 
+_live_holders: set[str] = set()  # holders created by this process that have not released
+
+
 def lease_holder() -> str:
     """A name for one holder of a lease: this host and process, and a token of its own, so two
     threads of one process (the poll job and a digest job, say) never count as the same holder."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    _live_holders.add(holder)
+    return holder
+
+
+def _holder_is_dead(holder: str) -> bool:
+    """Whether a lease's holder is known to be gone: a process of this host that no longer runs
+    (killed, crashed, restarted), so its lease need not be waited out. Holders on other hosts
+    are only ever replaced once their lease expires."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return holder not in _live_holders  # ours: dead unless still held by one of our threads
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it runs, as another user
+    return False
 
 
 def acquire_lease(session: Session, name: str, holder: str, until: datetime, now: datetime) -> bool:
@@ -368,8 +399,16 @@ def acquire_lease(session: Session, name: str, holder: str, until: datetime, now
     )
     if updated.rowcount == 1:  # type: ignore[attr-defined]
         return True
-    if session.get(Lease, name) is not None:
-        return False
+    current = session.get(Lease, name)
+    if current is not None:
+        if not _holder_is_dead(current.holder):
+            return False
+        taken = session.execute(
+            update(Lease)
+            .where(col(Lease.name) == name, col(Lease.holder) == current.holder)
+            .values(holder=holder, expires_at=until)
+        )
+        return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
     try:
         with session.begin_nested():
             session.add(Lease(name=name, holder=holder, expires_at=until))
@@ -379,6 +418,7 @@ def acquire_lease(session: Session, name: str, holder: str, until: datetime, now
 
 
 def release_lease(session: Session, name: str, holder: str) -> None:
+    _live_holders.discard(holder)
     session.execute(delete(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder))
 
 
@@ -464,7 +504,11 @@ def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
             ).all()
             nominees = tuple(_nominee(r) for r in records)
         units.append(UnitEntry(unit, entries[current.id] if current else None, len(mine), nominees))
-    failed = session.exec(select(OutboundMail).where(OutboundMail.state == MailState.FAILED)).all()
+    failed = session.exec(
+        select(OutboundMail).where(
+            col(OutboundMail.state).in_([MailState.FAILED, MailState.UNCERTAIN])
+        )
+    ).all()
     return Snapshot(
         campaign=campaign,
         taken_at=now,

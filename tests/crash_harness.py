@@ -1,0 +1,287 @@
+"""Kill `intake poll` with SIGKILL at random moments over a backlog, restart it, and check that
+every message still ends in exactly one outcome and at most one reply.
+
+    python -m tests.crash_harness --messages 300 --seed 7      # a larger run than CI's
+    python -m tests.crash_harness --database postgresql+psycopg:///harness?host=/var/run/postgresql
+
+A real Dovecot holds the backlog and a real SMTP server receives the replies; each `intake poll`
+is a separate process, killed after a random delay (so during fetch, processing, a commit, an SMTP
+send or an IMAP move) until one run finishes on its own. Then the invariants are checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from config.campaign import load_campaign
+from samples.factories import (
+    XLSX,
+    File,
+    NominationList,
+    build_email,
+    build_workbook,
+    collectives,
+    dossier,
+    people,
+)
+from storage.db import make_engine
+from storage.models import (
+    InboundMessage,
+    MailboxAction,
+    MailState,
+    MessageState,
+    OutboundMail,
+    Outcome,
+    Submission,
+)
+from tests.conftest import CAMPAIGN_FILE, vn, write_config
+from tests.servers import PASSWORD, Dovecot, SmtpServer
+
+
+@dataclass
+class Report:
+    messages: int
+    kills: int = 0
+    runs: int = 0
+    expected_replies: int = 0
+    uncertain: int = 0  # interrupted after the end of data: not resent, shown to the operator
+    lost: int = 0
+    duplicated: int = 0
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        return (
+            f"{self.messages} messages, {self.runs} runs, {self.kills} kills: "
+            f"{self.expected_replies} replies expected, {self.lost} lost, {self.duplicated} duplicated, "
+            f"{self.uncertain} uncertain (not resent, reported), "
+            f"{len(self.problems)} other problems, {self.seconds:.0f} s"
+        )
+
+
+def backlog(count: int) -> tuple[list[bytes], int]:
+    """Submissions from the campaign's units, a few unknown senders, auto-replies and copies.
+    Returns the raw messages and how many replies they should get."""
+    campaign = load_campaign(CAMPAIGN_FILE)
+    messages: list[bytes] = []
+    replies = 0
+    for i in range(count):
+        unit = campaign.units[i % len(campaign.units)]
+        kind = i % 10
+        if kind == 7:
+            spec = NominationList("Xã lạ", individuals=people("Lò Thị", 2))
+            messages.append(
+                build_email(
+                    sender=f"nguoi.la{i}@gmail.com",
+                    subject=f"danh sách {i}",
+                    files=[File("ds.xlsx", build_workbook(spec), XLSX)],
+                )
+            )
+            replies += 1
+        elif kind == 8:
+            messages.append(
+                build_email(
+                    sender=unit.senders[0],
+                    subject=f"Vắng mặt {i}",
+                    headers={"Auto-Submitted": "auto-replied"},
+                )
+            )
+        elif kind == 9 and messages:
+            messages.append(messages[-2])  # the same email delivered again: no second reply
+        else:
+            allowed = campaign.allocation_for(unit.code)
+            extra = 2 if kind == 3 else 0  # some over quota
+            spec = NominationList(
+                unit.name,
+                collectives([f"Tập thể {i}"], turnout="99%"),
+                people(f"Người {i}", allowed.individuals + extra),
+                with_turnout=unit.kind == "locality",
+            )
+            messages.append(
+                build_email(
+                    sender=unit.senders[0], subject=f"Hồ sơ {unit.name} {i}", files=dossier(spec)
+                )
+            )
+            replies += 1
+    return messages, replies
+
+
+def run(messages: int, seed: int, database: str | None = None, max_runs: int = 400) -> Report:
+    rng = random.Random(seed)
+    report = Report(messages)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp, Dovecot() as dovecot, SmtpServer() as smtp:
+        directory = Path(tmp)
+        db_url = database or f"sqlite:///{directory / 'harness.db'}"
+        config = write_config(
+            directory, imap_port=dovecot.port, user="harness", smtp_port=smtp.port, db_url=db_url
+        )
+        raws, report.expected_replies = backlog(messages)
+        with dovecot.client("harness") as client:
+            for raw in raws:
+                client.append("INBOX", raw, msg_time=vn(21))
+        command = [str(Path(sys.executable).parent / "intake"), "--config", str(config), "poll"]
+        env = {"INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"}
+        while report.runs < max_runs:
+            report.runs += 1
+            process = subprocess.Popen(
+                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            try:
+                process.wait(timeout=rng.uniform(0.6, 2.2))
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                report.kills += 1
+                continue
+            if process.returncode != 0:
+                report.problems.append(f"run {report.runs} exited with {process.returncode}")
+            if _settled(db_url, len(raws)):
+                break
+        _check(report, db_url, dovecot, smtp, len(raws))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def run_concurrently(
+    messages: int, instances: int, database: str | None = None, rounds: int = 3
+) -> Report:
+    """Several `intake poll` processes at once, in rounds, on one database and one mailbox (a
+    second machine taking over, or a restart overlapping the old process)."""
+    report = Report(messages)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp, Dovecot() as dovecot, SmtpServer() as smtp:
+        directory = Path(tmp)
+        db_url = database or f"sqlite:///{directory / 'harness.db'}"
+        config = write_config(
+            directory, imap_port=dovecot.port, user="harness", smtp_port=smtp.port, db_url=db_url
+        )
+        raws, report.expected_replies = backlog(messages)
+        with dovecot.client("harness") as client:
+            for raw in raws:
+                client.append("INBOX", raw, msg_time=vn(21))
+        command = [str(Path(sys.executable).parent / "intake"), "--config", str(config), "poll"]
+        env = {"INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"}
+        for _ in range(rounds):
+            processes = [
+                subprocess.Popen(
+                    command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                )
+                for _ in range(instances)
+            ]
+            for process in processes:
+                _, err = process.communicate(timeout=300)
+                report.runs += 1
+                if process.returncode != 0:
+                    report.problems.append(
+                        f"an instance exited with {process.returncode}: {err.decode()[-500:]}"
+                    )
+            if _settled(db_url, len(raws)):
+                break
+        _check(report, db_url, dovecot, smtp, len(raws))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _settled(db_url: str, total: int) -> bool:
+    engine = make_engine(db_url)
+    try:
+        with Session(engine) as session:
+            ledger = session.exec(select(InboundMessage)).all()
+            queued = session.exec(
+                select(OutboundMail).where(
+                    col(OutboundMail.state).in_([MailState.QUEUED, MailState.SENDING])
+                )
+            ).all()
+            return (
+                len(ledger) == total
+                and not queued
+                and all(
+                    m.state == MessageState.DONE and m.mailbox_action != MailboxAction.PENDING
+                    for m in ledger
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def _check(report: Report, db_url: str, dovecot: Dovecot, smtp: SmtpServer, total: int) -> None:
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        ledger = session.exec(select(InboundMessage)).all()
+        submissions = session.exec(select(Submission)).all()
+        report.uncertain = len(
+            session.exec(
+                select(OutboundMail).where(OutboundMail.state == MailState.UNCERTAIN)
+            ).all()
+        )
+    engine.dispose()
+    if len(ledger) != total:
+        report.problems.append(f"ledger has {len(ledger)} rows for {total} messages")
+    stuck = [m.id for m in ledger if m.state != MessageState.DONE]
+    if stuck:
+        report.problems.append(f"not done: {stuck}")
+    by_message = Counter(s.inbound_message_id for s in submissions)
+    if any(n > 1 for n in by_message.values()):
+        report.problems.append("a message has more than one submission")
+    expected_submissions = sum(1 for m in ledger if m.outcome == Outcome.SUBMISSION)
+    if len(submissions) != expected_submissions:
+        report.problems.append(
+            f"{len(submissions)} submissions for {expected_submissions} submission messages"
+        )
+    answered = Counter(
+        str(msg["In-Reply-To"]).strip() for msg in smtp.received() if msg["In-Reply-To"]
+    )
+    should_answer = [
+        m.message_id
+        for m in ledger
+        if m.outcome == Outcome.SUBMISSION
+        or (m.outcome == Outcome.UNKNOWN_SENDER and "hướng dẫn" in m.outcome_detail)
+    ]
+    report.lost = sum(1 for mid in should_answer if answered[mid] == 0) + max(
+        0, report.expected_replies - len(should_answer)
+    )
+    report.duplicated = sum(n - 1 for n in answered.values() if n > 1)
+    folders = dovecot.folder_counts("harness")
+    if (
+        folders.get("INBOX", 0) != 0
+        or folders.get("Processed", 0) + folders.get("Rejected", 0) != total
+    ):
+        report.problems.append(f"mailbox folders {folders} do not match {total} handled messages")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database", default=None)
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=0,
+        help="run this many polls at once instead of killing one",
+    )
+    args = parser.parse_args()
+    if args.instances:
+        report = run_concurrently(args.messages, args.instances, args.database)
+    else:
+        report = run(args.messages, args.seed, args.database)
+    print(report.line())
+    for problem in report.problems:
+        print("  problem:", problem)
+    sys.exit(1 if report.problems or report.lost or report.duplicated else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Nothing lost, nothing done twice: SIGKILL at random moments, and several instances at once."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests import crash_harness
+from tests.conftest import postgres_admin_url
+
+pytestmark = pytest.mark.integration
+
+
+def assert_clean(report: crash_harness.Report) -> None:
+    assert report.problems == []
+    assert report.duplicated == 0
+    # A reply interrupted after the end of its data is not resent; it is reported instead.
+    assert report.lost <= report.uncertain
+
+
+def test_killed_polls_lose_nothing_and_repeat_nothing(dovecot_server: object) -> None:
+    report = crash_harness.run(messages=40, seed=11)
+    print(report.line())
+    assert report.kills >= 3, report.line()
+    assert_clean(report)
+
+
+@pytest.fixture
+def fresh_postgres(postgres_url: str) -> str:
+    """An empty database for one harness run (the harness migrates it itself)."""
+    admin = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS intake_harness WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE intake_harness"))
+    admin.dispose()
+    return postgres_url.rsplit("/", 1)[0] + "/intake_harness?host=/var/run/postgresql"
+
+
+def test_three_instances_on_postgresql_process_each_message_once(
+    dovecot_server: object, fresh_postgres: str
+) -> None:
+    report = crash_harness.run_concurrently(messages=40, instances=3, database=fresh_postgres)
+    print(report.line())
+    assert_clean(report)
+
+
+def test_three_instances_on_sqlite_process_each_message_once(dovecot_server: object) -> None:
+    report = crash_harness.run_concurrently(messages=30, instances=3)
+    assert_clean(report)
