@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,10 +119,19 @@ def backlog(count: int) -> tuple[list[bytes], int]:
     return messages, replies
 
 
-def run(messages: int, seed: int, database: str | None = None, max_runs: int = 400) -> Report:
-    rng = random.Random(seed)
-    report = Report(messages)
-    started = time.monotonic()
+@dataclass
+class _Setup:
+    dovecot: Dovecot
+    smtp: SmtpServer
+    db_url: str
+    command: list[str]
+    env: dict[str, str]
+    total: int
+
+
+@contextmanager
+def _backlog_on_servers(messages: int, database: str | None, report: Report) -> Iterator[_Setup]:
+    """Dovecot holding the backlog, an SMTP server, a database and the `intake poll` command."""
     with tempfile.TemporaryDirectory() as tmp, Dovecot() as dovecot, SmtpServer() as smtp:
         directory = Path(tmp)
         db_url = database or f"sqlite:///{directory / 'harness.db'}"
@@ -133,10 +144,20 @@ def run(messages: int, seed: int, database: str | None = None, max_runs: int = 4
                 client.append("INBOX", raw, msg_time=vn(21))
         command = [str(Path(sys.executable).parent / "intake"), "--config", str(config), "poll"]
         env = {"INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"}
+        setup = _Setup(dovecot, smtp, db_url, command, env, len(raws))
+        yield setup
+        _check(report, db_url, dovecot, smtp, setup.total)
+
+
+def run(messages: int, seed: int, database: str | None = None, max_runs: int = 400) -> Report:
+    rng = random.Random(seed)
+    report = Report(messages)
+    started = time.monotonic()
+    with _backlog_on_servers(messages, database, report) as setup:
         while report.runs < max_runs:
             report.runs += 1
             process = subprocess.Popen(
-                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                setup.command, env=setup.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             try:
                 process.wait(timeout=rng.uniform(0.6, 2.2))
@@ -147,9 +168,8 @@ def run(messages: int, seed: int, database: str | None = None, max_runs: int = 4
                 continue
             if process.returncode != 0:
                 report.problems.append(f"run {report.runs} exited with {process.returncode}")
-            if _settled(db_url, len(raws)):
+            if _settled(setup.db_url, setup.total):
                 break
-        _check(report, db_url, dovecot, smtp, len(raws))
     report.seconds = time.monotonic() - started
     return report
 
@@ -161,22 +181,11 @@ def run_concurrently(
     second machine taking over, or a restart overlapping the old process)."""
     report = Report(messages)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as tmp, Dovecot() as dovecot, SmtpServer() as smtp:
-        directory = Path(tmp)
-        db_url = database or f"sqlite:///{directory / 'harness.db'}"
-        config = write_config(
-            directory, imap_port=dovecot.port, user="harness", smtp_port=smtp.port, db_url=db_url
-        )
-        raws, report.expected_replies = backlog(messages)
-        with dovecot.client("harness") as client:
-            for raw in raws:
-                client.append("INBOX", raw, msg_time=vn(21))
-        command = [str(Path(sys.executable).parent / "intake"), "--config", str(config), "poll"]
-        env = {"INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"}
+    with _backlog_on_servers(messages, database, report) as setup:
         for _ in range(rounds):
             processes = [
                 subprocess.Popen(
-                    command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                    setup.command, env=setup.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
                 )
                 for _ in range(instances)
             ]
@@ -187,9 +196,8 @@ def run_concurrently(
                     report.problems.append(
                         f"an instance exited with {process.returncode}: {err.decode()[-500:]}"
                     )
-            if _settled(db_url, len(raws)):
+            if _settled(setup.db_url, setup.total):
                 break
-        _check(report, db_url, dovecot, smtp, len(raws))
     report.seconds = time.monotonic() - started
     return report
 
