@@ -160,7 +160,7 @@ def run(messages: int, seed: int, database: str | None = None, max_runs: int = 4
                 setup.command, env=setup.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
             try:
-                process.wait(timeout=rng.uniform(0.6, 2.2))
+                process.wait(timeout=rng.uniform(0.5, 1.6))
             except subprocess.TimeoutExpired:
                 process.send_signal(signal.SIGKILL)
                 process.wait()

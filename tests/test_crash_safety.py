@@ -19,7 +19,7 @@ def assert_clean(report: crash_harness.Report) -> None:
 
 
 def test_killed_polls_lose_nothing_and_repeat_nothing(dovecot_server: object) -> None:
-    report = crash_harness.run(messages=40, seed=11)
+    report = crash_harness.run(messages=60, seed=11)
     print(report.line())
     assert report.kills >= 3, report.line()
     assert_clean(report)
