@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -158,6 +159,7 @@ def main_options(
         stream=sys.stderr,
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter on every start
+    os.umask(0o077)  # the database, stored files and written mail: readable by this user only
     ctx.obj = config
 
 

@@ -56,6 +56,9 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 POLL_LEASE = "poll"
+# The reply to a unit's mail with nothing attached. One a day per sender at most: a unit's
+# auto-responder that echoes our replies without saying it is automatic gets one answer, not a loop.
+NOTHING_ATTACHED = "nothing_attached"
 
 
 @dataclass
@@ -206,6 +209,8 @@ def _handle_submission(
     )
     if _reply_allowed(session, ctx, mail.from_address, now):
         kind = "error_report" if status is SubmissionStatus.REJECTED else "acknowledgement"
+        if not mail.attachments:
+            kind = NOTHING_ATTACHED
         answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
         queue_email(session, answer, kind, message.id)
     else:
@@ -246,6 +251,14 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
             )
     elif robot is not None:
         message.outcome, message.outcome_detail = Outcome.AUTOMATIC, f"thư tự động ({robot})"
+        message.mailbox_folder = mailbox.processed_folder
+    elif not mail.attachments and repository.replies_since(
+        session, mail.from_address, now - timedelta(hours=24), kind=NOTHING_ATTACHED
+    ):
+        message.outcome = Outcome.CORRESPONDENCE
+        message.outcome_detail = (
+            "không kèm tệp, đã trả lời thư như vậy trong 24 giờ qua: cần người đọc"
+        )
         message.mailbox_folder = mailbox.processed_folder
     elif _answers_us(session, mail):
         message.outcome = Outcome.CORRESPONDENCE

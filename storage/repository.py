@@ -297,12 +297,17 @@ def queue_mail(
     return mail
 
 
-def replies_since(session: Session, recipient: str, since: datetime) -> int:
-    return session.exec(
+def replies_since(
+    session: Session, recipient: str, since: datetime, kind: str | None = None
+) -> int:
+    query = (
         select(func.count())
         .select_from(OutboundMail)
         .where(OutboundMail.recipient == recipient, OutboundMail.created_at >= since)
-    ).one()
+    )
+    if kind is not None:
+        query = query.where(OutboundMail.kind == kind)
+    return session.exec(query).one()
 
 
 def mail_in_state(session: Session, state: MailState) -> Sequence[OutboundMail]:

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -163,23 +164,22 @@ service anvil {{
 @dataclass
 class _Inbox:
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    # Called with each accepted message, e.g. to play a recipient's auto-responder.
+    on_message: Callable[[bytes], None] | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(
-            (
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                bytes(envelope.original_content or envelope.content),
-            )
-        )
+        data = bytes(envelope.original_content or envelope.content)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), data))
+        if self.on_message is not None:
+            self.on_message(data)
         return "250 OK"
 
 
 class SmtpServer:
     """aiosmtpd on a loopback port, keeping every message it accepts."""
 
-    def __init__(self) -> None:
-        self.inbox = _Inbox()
+    def __init__(self, on_message: Callable[[bytes], None] | None = None) -> None:
+        self.inbox = _Inbox(on_message=on_message)
         self.port = free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 

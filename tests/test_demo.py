@@ -43,6 +43,13 @@ def test_the_demo_processes_the_sample_mailbox(tmp_path: Path) -> None:
     }
     first = run_intake("poll", env=env)
     assert f"Đã lấy {count} thư mới" in first.stdout
+    # Data at rest is the service user's alone: the database, stored files and written replies.
+    private = [
+        tmp_path / "intake.db",
+        *(tmp_path / "files").rglob("*"),
+        *(tmp_path / "outbox").glob("*"),
+    ]
+    assert private and all(p.stat().st_mode & 0o077 == 0 for p in private)
     again = run_intake("poll", env=env)
     assert "Đã lấy 0 thư mới" in again.stdout
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -28,7 +29,8 @@ from samples.factories import (
 )
 from storage.db import make_engine
 from storage.models import InboundMessage, MessageState, Outcome, Submission
-from tests.conftest import Servers, vn
+from tests.conftest import Servers, vn, write_config
+from tests.servers import SmtpServer
 
 pytestmark = pytest.mark.integration
 
@@ -317,3 +319,40 @@ def test_a_message_that_keeps_failing_is_quarantined_then_replayed(servers: Serv
     assert ledger(servers)[0].state == MessageState.DONE
     assert len(servers.replies(SNV)) == 1
     assert servers.dovecot.folder_counts(servers.user)["INBOX"] == 0
+
+
+def test_a_naive_auto_responder_gets_one_answer_not_a_loop(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """SNV's mail system answers every message with an out-of-office note that says nothing of
+    being automatic: the loop stops after one answer from us."""
+
+    def out_of_office(data: bytes) -> None:
+        received = parse_message(data)
+        echo = build_email(
+            sender=SNV,
+            subject=f"RE: {received.subject}",
+            body="Tôi đang đi công tác, sẽ trả lời sau.",
+        )
+        servers.dovecot.append(servers.user, echo, vn(20, 12))
+
+    with SmtpServer(on_message=out_of_office) as responder:
+        config = write_config(
+            tmp_path,
+            imap_port=servers.dovecot.port,
+            user=servers.user,
+            smtp_port=responder.port,
+            db_url=servers.db_url,
+        )
+        runner = CliRunner()
+        servers.append(snv_submission(), vn(20))
+        for _ in range(4):
+            result = runner.invoke(app, ["--config", str(config), "poll"])
+            assert result.exit_code == 0, result.output
+        to_snv = responder.received(SNV)
+    kinds = [body(m).splitlines()[2] for m in to_snv]
+    assert len(to_snv) == 2, kinds  # the acknowledgement, then one "nothing attached" answer
+    assert "đã TIẾP NHẬN" in body(to_snv[0])
+    assert "Thư không kèm danh sách" in body(to_snv[1])
+    outcomes = [m.outcome for m in ledger(servers)]
+    assert outcomes[-1] == Outcome.CORRESPONDENCE
