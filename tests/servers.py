@@ -166,8 +166,12 @@ class _Inbox:
     messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
     # Called with each accepted message, e.g. to play a recipient's auto-responder.
     on_message: Callable[[bytes], None] | None = None
+    # Answers to give to the next messages instead of accepting them ("451 ...", "550 ...").
+    refusals: list[str] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refusals:
+            return self.refusals.pop(0)
         data = bytes(envelope.original_content or envelope.content)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), data))
         if self.on_message is not None:

@@ -4,6 +4,7 @@ arrives over SMTP, the stored state and the mailbox folders."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from pipeline.parse import parse_message
+from pipeline.send import deliver_due
 from samples.factories import (
     PM,
     PROVINCIAL,
@@ -356,3 +358,59 @@ def test_a_naive_auto_responder_gets_one_answer_not_a_loop(
     assert "Thư không kèm danh sách" in body(to_snv[1])
     outcomes = [m.outcome for m in ledger(servers)]
     assert outcomes[-1] == Outcome.CORRESPONDENCE
+
+
+def test_smtp_refusals_temporary_are_retried_permanent_are_recorded(servers: Servers) -> None:
+    from cli import App
+    from config.campaign import load_campaign
+    from config.settings import load_settings
+    from storage.db import open_database
+
+    settings = load_settings(servers.config)
+    application = App(
+        settings, load_campaign(settings.campaign_file), open_database(servers.db_url)
+    )
+    servers.smtp.inbox.refusals[:] = [
+        "451 4.3.0 try again later"
+    ] * 3  # every quick retry of one run
+    servers.append(snv_submission(), vn(20))
+    assert "1 thư chờ gửi lại" in intake(servers, "poll")
+    assert servers.replies() == []
+    later = submissions(servers)[0].created_at + timedelta(hours=1)
+    report = deliver_due(
+        application.engine, application.transport(), "pxdcq.sonv@laichau.gov.vn", 5, now=later
+    )
+    assert report.sent == 1 and len(servers.replies(SNV)) == 1
+
+    servers.smtp.inbox.refusals[:] = ["550 5.1.1 no such mailbox"]
+    servers.append(snv_submission(subject="Gửi lại"), vn(21))
+    output = intake(servers, "poll")
+    assert "1 thư không gửi được" in output
+    status = intake(servers, "status")
+    assert "550" in status and "intake resend" in status
+    failed = json.loads(intake(servers, "status", "--json"))["mail_problems"]
+    assert [m["state"] for m in failed] == ["failed"]
+    assert "đã gửi lại" in intake(servers, "resend", str(failed[0]["id"])).lower()
+    assert len(servers.replies(SNV)) == 2
+
+
+def test_a_rebuilt_mailbox_processes_nothing_again_and_skips_nothing_new(servers: Servers) -> None:
+    servers.config.write_text(
+        servers.config.read_text().replace('post_action = "move"', 'post_action = "flag"')
+    )
+    servers.append(snv_submission(), vn(20))
+    intake(servers, "poll")
+    with servers.dovecot.client(servers.user) as client:
+        before = client.select_folder("INBOX")[b"UIDVALIDITY"]
+    time.sleep(1.1)  # Dovecot derives a new UIDVALIDITY from the clock
+    maildir = servers.dovecot.root / "mail" / servers.user
+    for index in maildir.glob("dovecot*"):
+        index.unlink()  # the server forgets its UIDs: the mailbox is "rebuilt"
+    servers.append(snv_submission(subject="Hồ sơ bổ sung", individuals=2), vn(21))
+    intake(servers, "poll")
+    with servers.dovecot.client(servers.user) as client:
+        assert client.select_folder("INBOX")[b"UIDVALIDITY"] != before
+    outcomes = [m.outcome for m in ledger(servers)]
+    assert outcomes.count(Outcome.SUBMISSION) == 2  # the old one once, the new one once
+    assert outcomes.count(Outcome.DUPLICATE) == 1  # the old one seen again under its new UID
+    assert len(servers.replies(SNV)) == 2
