@@ -176,6 +176,7 @@ def poll(ctx: typer.Context) -> None:
         Outcome.AUTOMATIC: "thư tự động",
         Outcome.DUPLICATE: "thư trùng",
         Outcome.CORRESPONDENCE: "thư trao đổi",
+        Outcome.SUSPICIOUS: "thư nghi giả mạo",
     }
     handled = (
         ", ".join(f"{n} {labels.get(Outcome(k), k)}" for k, n in report.outcomes.items())
@@ -316,7 +317,7 @@ def _status_data(application: App) -> dict[str, Any]:
         unknown = [
             describe(m)
             for m in repository.messages_with_outcome(
-                session, Outcome.UNKNOWN_SENDER, Outcome.CORRESPONDENCE
+                session, Outcome.UNKNOWN_SENDER, Outcome.SUSPICIOUS, Outcome.CORRESPONDENCE
             )
         ]
         stuck = [

@@ -69,6 +69,9 @@ class MailboxSettings(_Section):
     processed_folder: str = "Processed"
     rejected_folder: str = "Rejected"
     batch_size: int = Field(default=20, ge=1, le=500)
+    # Treat a registered address as forged when the receiving server's Authentication-Results
+    # says DKIM or DMARC failed (only when that header is present).
+    check_authentication_results: bool = True
     max_message_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pipeline.model import ParsedEmail
 
 _BULK_PRECEDENCE = frozenset({"bulk", "list", "junk", "auto_reply"})
@@ -33,3 +35,18 @@ def automatic_reason(mail: ParsedEmail, own_addresses: frozenset[str]) -> str | 
     if mail.from_address.split("@", 1)[0] in _ROBOT_LOCALPARTS:
         return f"robot sender {mail.from_address}"
     return None
+
+
+_AUTH_FAILURE = re.compile(r"\b(dmarc|dkim)\s*=\s*(fail|permerror)\b", re.IGNORECASE)
+
+
+def forged_sender_reason(mail: ParsedEmail) -> str | None:
+    """Why the sender address cannot be trusted, from the receiving server's verdict.
+
+    The Department's server writes Authentication-Results when it checks DKIM and DMARC; a
+    failure there means someone else may have used a unit's address. Without the header nothing
+    can be said, and the address is trusted as before.
+    """
+    verdict = mail.headers.get("authentication-results", "")
+    failed = sorted({m.group(1).upper() for m in _AUTH_FAILURE.finditer(verdict)})
+    return f"{' và '.join(failed)} không hợp lệ" if failed else None

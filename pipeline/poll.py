@@ -30,7 +30,7 @@ from config.settings import Settings
 from pipeline.documents import SPREADSHEET_EXTENSIONS, UNSUPPORTED_SPREADSHEET_EXTENSIONS
 from pipeline.extract import extract
 from pipeline.fetch import Cursor, Mailbox, MessageRef
-from pipeline.guard import automatic_reason
+from pipeline.guard import automatic_reason, forged_sender_reason
 from pipeline.model import ParsedEmail, Severity
 from pipeline.parse import parse_message
 from pipeline.reply import (
@@ -228,6 +228,7 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
         message.received_at = mail.date or message.fetched_at
     earlier = repository.earlier_copy(session, message)
     robot = automatic_reason(mail, ctx.own_addresses)
+    forged = forged_sender_reason(mail) if mailbox.check_authentication_results else None
     if earlier is not None:
         message.outcome, message.duplicate_of_id = Outcome.DUPLICATE, earlier.id
         message.outcome_detail = f"bản trùng của thư số {earlier.id}"
@@ -249,6 +250,11 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
                 if robot
                 else "không trả lời: thư không kèm bảng tính"
             )
+    elif forged is not None:
+        # Never answered: a reply would go to the real unit, about mail it did not send.
+        message.outcome = Outcome.SUSPICIOUS
+        message.outcome_detail = f"nghi giả mạo địa chỉ của đơn vị: {forged}"
+        message.mailbox_folder = mailbox.rejected_folder
     elif robot is not None:
         message.outcome, message.outcome_detail = Outcome.AUTOMATIC, f"thư tự động ({robot})"
         message.mailbox_folder = mailbox.processed_folder

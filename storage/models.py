@@ -31,6 +31,7 @@ class Outcome(StrEnum):
     AUTOMATIC = "automatic"  # auto-reply, bounce, list mail: kept, never answered
     DUPLICATE = "duplicate"  # same content or Message-ID as an earlier message
     CORRESPONDENCE = "correspondence"  # a unit answering one of our replies, nothing attached
+    SUSPICIOUS = "suspicious"  # a unit's address, but the server says DKIM/DMARC failed
 
 
 class SubmissionStatus(StrEnum):

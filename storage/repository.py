@@ -520,7 +520,8 @@ def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
         units=tuple(units),
         history=tuple(entries.values()),
         unknown_senders=tuple(
-            _message_entry(m) for m in messages_with_outcome(session, Outcome.UNKNOWN_SENDER)
+            _message_entry(m)
+            for m in messages_with_outcome(session, Outcome.UNKNOWN_SENDER, Outcome.SUSPICIOUS)
         ),
         not_processed=tuple(
             _message_entry(m)

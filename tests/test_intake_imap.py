@@ -414,3 +414,21 @@ def test_a_rebuilt_mailbox_processes_nothing_again_and_skips_nothing_new(servers
     assert outcomes.count(Outcome.SUBMISSION) == 2  # the old one once, the new one once
     assert outcomes.count(Outcome.DUPLICATE) == 1  # the old one seen again under its new UID
     assert len(servers.replies(SNV)) == 2
+
+
+def test_a_forged_unit_address_is_kept_but_never_answered(servers: Servers) -> None:
+    verdict = "mx.laichau.gov.vn; spf=softfail smtp.mailfrom=laichau.gov.vn; dkim=fail header.d=laichau.gov.vn; dmarc=fail"
+    servers.append(snv_submission(headers={"Authentication-Results": verdict}), vn(20))
+    genuine = "mx.laichau.gov.vn; spf=pass; dkim=pass header.d=laichau.gov.vn; dmarc=pass"
+    servers.append(
+        snv_submission(subject="Bản thật", headers={"Authentication-Results": genuine}), vn(20, 11)
+    )
+    intake(servers, "poll")
+    forged, real = ledger(servers)
+    assert forged.outcome == Outcome.SUSPICIOUS and "DKIM và DMARC" in forged.outcome_detail
+    assert real.outcome == Outcome.SUBMISSION
+    [reply] = servers.replies(SNV)  # only the genuine one is answered
+    assert "Bản thật" in str(reply["Subject"])
+    assert len(submissions(servers)) == 1
+    listed = json.loads(intake(servers, "status", "--json"))["unknown_senders_and_correspondence"]
+    assert [m["id"] for m in listed] == [forged.id]

@@ -95,3 +95,20 @@ def test_automatic_mail_is_recognised() -> None:
 def test_garbage_is_parsed_without_raising() -> None:
     mail = parse_message(b"\x00\xff not an email at all \r\n\r\n\x00")
     assert mail.attachments == ()
+
+
+def test_authentication_results_failures_are_read() -> None:
+    from pipeline.guard import forged_sender_reason
+
+    def reason(value: str | None) -> str | None:
+        headers = {"Authentication-Results": value} if value else {}
+        return forged_sender_reason(
+            parse_message(
+                build_email(sender="vanphong.snv@laichau.gov.vn", subject="x", headers=headers)
+            )
+        )
+
+    assert reason(None) is None
+    assert reason("mx; dkim=pass; dmarc=pass") is None
+    assert reason("mx; dkim=fail header.d=x; dmarc=pass") == "DKIM không hợp lệ"
+    assert reason("mx; spf=pass; dkim=pass; DMARC=FAIL") == "DMARC không hợp lệ"
