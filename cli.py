@@ -26,14 +26,16 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
+from typer.core import TyperGroup
 
 import scheduler
 from config.campaign import Campaign, CampaignError, NomineeKind, load_campaign
 from config.settings import Settings, load_settings
 from pipeline import jobs
 from pipeline.consolidate import status_label
-from pipeline.fetch import open_mailbox
+from pipeline.fetch import MailboxUnavailable, open_mailbox
 from pipeline.poll import Context, PollReport, poll_once
 from pipeline.remind import Reminder
 from pipeline.send import DeliveryReport, Transport, deliver_due, open_transport
@@ -49,7 +51,25 @@ from storage.models import (
     SubmissionStatus,
 )
 
+
+class _Commands(TyperGroup):
+    """Every command: a database that is locked or unreachable is a message, not a traceback."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, InterfaceError) as err:
+            logging.getLogger(__name__).error("database unavailable: %s", err.orig or err)
+            raise fail(
+                "Cơ sở dữ liệu đang bị khóa hoặc không truy cập được "
+                f"({type(err.orig or err).__name__}). Không có thư nào bị mất: "
+                "lượt sau sẽ tự thử lại; nếu lỗi kéo dài, kiểm tra máy chủ cơ sở dữ liệu và ổ đĩa.",
+                code=1,
+            ) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     add_completion=False,
     no_args_is_help=True,
     help="Tiếp nhận hồ sơ đề nghị khen thưởng qua thư điện tử.",
@@ -130,7 +150,10 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def load_app(ctx: typer.Context) -> App:
-    path: Path = ctx.obj
+    return load_app_from(ctx.obj)
+
+
+def load_app_from(path: Path) -> App:
     try:
         settings = load_settings(path)
         campaign = load_campaign(settings.campaign_file)
@@ -141,7 +164,8 @@ def load_app(ctx: typer.Context) -> App:
         raise fail(f"Tệp cấu hình {path} không hợp lệ:\n{lines}") from None
     except CampaignError as err:
         raise fail(str(err)) from None
-    return App(settings, campaign, open_database(settings.database.url))
+    database = settings.database
+    return App(settings, campaign, open_database(database.url, database.lock_timeout_seconds))
 
 
 @app.callback()
@@ -193,6 +217,8 @@ def poll(ctx: typer.Context) -> None:
         + (f", {report.send_failed} thư không gửi được" if report.send_failed else "")
         + "."
     )
+    if report.problems:
+        raise fail("\n".join([*report.problems, "Lượt sau sẽ tự thử lại."]), code=1)
 
 
 @app.command()
@@ -217,8 +243,8 @@ def health(ctx: typer.Context) -> None:
     try:
         with open_mailbox(s.mailbox, s.mailbox.imap.secret() if s.mailbox.imap else None):
             pass
-    except Exception as err:
-        problems.append(f"Không mở được hộp thư: {err}")
+    except MailboxUnavailable as err:
+        problems.append(f"Không mở được hộp thư: {err.reason}.")
     if problems:
         raise fail("\n".join(problems), code=1)
     typer.echo("Ổn: cơ sở dữ liệu và hộp thư đều truy cập được.")

@@ -47,6 +47,9 @@ class ImapSettings(_WithPassword):
     security: Security = "tls"
     username: str
     timeout_seconds: float = 60.0
+    # A refused or dropped connection is retried within the poll, waiting 1, 2, 4… times this.
+    reconnect_attempts: int = Field(default=4, ge=1)
+    reconnect_wait_seconds: float = Field(default=2.0, ge=0)
 
     @property
     def effective_port(self) -> int:
@@ -116,6 +119,9 @@ class OutgoingSettings(_Section):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite:///var/intake.db"
+    # How long to wait for a lock another program holds before the cycle gives up (and the next
+    # one tries again).
+    lock_timeout_seconds: float = Field(default=30, gt=0)
 
 
 class StorageSettings(_Section):

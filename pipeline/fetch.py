@@ -4,6 +4,10 @@ Two implementations of one small interface: `ImapMailbox` (the Department's real
 imapclient) and `MaildirMailbox` (a local folder, for the no-server default and for dry runs).
 New IMAP mail is found by UID above the last one seen under the folder's UIDVALIDITY; bodies are
 fetched with BODY.PEEK so nothing is marked read; handled mail is moved or flagged, never deleted.
+
+Whatever goes wrong with the server is raised as `MailboxUnavailable`, which says in the
+operator's words what failed and whether trying again can help (a dropped connection can, a
+refused password cannot).
 """
 
 from __future__ import annotations
@@ -19,9 +23,20 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 from imapclient.imapclient import SocketTimeout
 
 from config.settings import ImapSettings, MailboxSettings
+
+
+class MailboxUnavailable(Exception):
+    """The mailbox cannot be used now. `reason` is for the operator (Vietnamese)."""
+
+    def __init__(self, reason: str, *, retry: bool, cause: BaseException | None = None) -> None:
+        detail = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+        super().__init__(f"{reason}{detail}")
+        self.reason = reason
+        self.retry = retry
 
 
 @dataclass(frozen=True)
@@ -99,22 +114,68 @@ class ImapMailbox:
 
     def connect(self) -> None:
         imap = self.imap
+        where = f"{imap.host}:{imap.effective_port}"
         context = ssl.create_default_context()
         timeout = SocketTimeout(connect=imap.timeout_seconds, read=imap.timeout_seconds)
-        client = IMAPClient(
-            imap.host,
-            port=imap.effective_port,
-            ssl=imap.security == "tls",
-            ssl_context=context if imap.security == "tls" else None,
-            timeout=timeout,
-        )
+        try:
+            client = IMAPClient(
+                imap.host,
+                port=imap.effective_port,
+                ssl=imap.security == "tls",
+                ssl_context=context if imap.security == "tls" else None,
+                timeout=timeout,
+            )
+        except (OSError, IMAPClientError) as err:
+            raise MailboxUnavailable(
+                f"không kết nối được máy chủ thư {where}", retry=True, cause=err
+            ) from err
         client.normalise_times = False  # keep INTERNALDATE's zone instead of host-local time
-        if imap.security == "starttls":
-            client.starttls(context)
-        client.login(imap.username, self.password or "")
-        selected = client.select_folder(self.settings.folder)
+        try:
+            with self._connection_guard():
+                if imap.security == "starttls":
+                    client.starttls(context)
+                try:
+                    client.login(imap.username, self.password or "")
+                except LoginError as err:
+                    raise MailboxUnavailable(
+                        f"máy chủ thư {where} từ chối đăng nhập tài khoản {imap.username}: "
+                        "kiểm tra tên đăng nhập và mật khẩu",
+                        retry=False,
+                        cause=err,
+                    ) from err
+                try:
+                    selected = client.select_folder(self.settings.folder)
+                except IMAPClientAbortError:
+                    raise
+                except IMAPClientError as err:
+                    raise MailboxUnavailable(
+                        f'hộp thư không có thư mục "{self.settings.folder}": '
+                        "kiểm tra mục mailbox.folder trong tệp cấu hình",
+                        retry=False,
+                        cause=err,
+                    ) from err
+        except BaseException:
+            with contextlib.suppress(Exception):
+                client.shutdown()  # a half-open session must not linger on the server
+            raise
         self._uidvalidity = int(selected[b"UIDVALIDITY"])
         self._client = client
+
+    @contextlib.contextmanager
+    def _connection_guard(self) -> Iterator[None]:
+        """A connection that breaks (dropped, timed out, server restarted) may work next time."""
+        try:
+            yield
+        except (OSError, IMAPClientAbortError) as err:
+            if self._client is not None:  # unusable now: drop it without a LOGOUT that would hang
+                with contextlib.suppress(Exception):
+                    self._client.shutdown()
+                self._client = None
+            raise MailboxUnavailable(
+                f"mất kết nối với máy chủ thư {self.imap.host}:{self.imap.effective_port}",
+                retry=True,
+                cause=err,
+            ) from err
 
     @property
     def client(self) -> IMAPClient:
@@ -129,6 +190,12 @@ class ImapMailbox:
             self._client = None
 
     def batches(
+        self, cursor: Cursor | None
+    ) -> Iterator[tuple[list[FetchedMessage], Cursor | None]]:
+        with self._connection_guard():
+            yield from self._batches(cursor)
+
+    def _batches(
         self, cursor: Cursor | None
     ) -> Iterator[tuple[list[FetchedMessage], Cursor | None]]:
         last_uid = cursor.last_uid if cursor and cursor.uidvalidity == self._uidvalidity else 0
@@ -168,6 +235,10 @@ class ImapMailbox:
         self._known_folders.add(folder)
 
     def file_away(self, ref: MessageRef, folder: str) -> bool:
+        with self._connection_guard():
+            return self._file_away(ref, folder)
+
+    def _file_away(self, ref: MessageRef, folder: str) -> bool:
         if ref.uid is None or ref.uidvalidity != self._uidvalidity:
             return False  # the mailbox was rebuilt since: this UID means nothing now
         if not self.client.search(["UID", str(ref.uid)]):

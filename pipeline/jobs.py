@@ -37,7 +37,13 @@ def recorded(engine: Engine, job: str, work: Callable[[], T]) -> T:
         except Exception as err:
             repository.finish_job(session, run, "failed", f"{type(err).__name__}: {err}")
             raise
-        repository.finish_job(session, run, "ok", str(result)[:500] if result is not None else "")
+        # A job that finished but could not do all its work (a poll with the mailbox down) says so.
+        problems: list[str] = getattr(result, "problems", None) or []
+        if problems:
+            repository.finish_job(session, run, "failed", " ".join(problems)[:2000])
+        else:
+            detail = str(result)[:500] if result is not None else ""
+            repository.finish_job(session, run, "ok", detail)
         return result
 
 

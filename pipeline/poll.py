@@ -10,6 +10,10 @@ Each message is handled from the stored raw bytes, not from the mailbox, so a cr
 in one stage never loses a message: the ledger says where it stopped and the next cycle resumes.
 A message the program keeps failing on is quarantined after a few attempts instead of blocking
 the queue; `intake reprocess` puts it back.
+
+The mailbox is opened twice a cycle, for fetching and for filing away, each retried with back-off
+when the connection fails; a mailbox that stays unreachable is reported in `PollReport.problems`
+while the stored messages are still processed and the outbox still delivered.
 """
 
 from __future__ import annotations
@@ -18,18 +22,21 @@ import email
 import email.parser
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from config.campaign import Campaign
 from config.settings import Settings
 from pipeline.documents import SPREADSHEET_EXTENSIONS, UNSUPPORTED_SPREADSHEET_EXTENSIONS
 from pipeline.extract import extract
-from pipeline.fetch import Cursor, Mailbox, MessageRef
+from pipeline.fetch import Cursor, Mailbox, MailboxUnavailable, MessageRef
 from pipeline.guard import automatic_reason, forged_sender_reason
 from pipeline.model import ParsedEmail, Severity
 from pipeline.parse import parse_message
@@ -54,6 +61,7 @@ from storage.models import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POLL_LEASE = "poll"
 # The reply to a unit's mail with nothing attached. One a day per sender at most: a unit's
@@ -72,6 +80,8 @@ class PollReport:
     deferred: int = 0
     send_failed: int = 0
     skipped_busy: bool = False
+    # What kept the cycle from doing all its work, in the operator's words.
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -105,12 +115,14 @@ def _header_summary(raw: bytes) -> tuple[str, str, str]:
         return "", "", ""
 
 
-def fetch_into_ledger(engine: Engine, mailbox: Mailbox) -> int:
+def fetch_into_ledger(engine: Engine, mailbox: Mailbox, report: PollReport) -> None:
+    """Store new messages batch by batch; `report.fetched` counts them as they are committed, so
+    the count stays right when the connection drops and the stage is run again."""
     with Session(engine) as session:
         stored = repository.get_cursor(session, mailbox.source)
         cursor = Cursor(stored.uidvalidity, stored.last_uid) if stored else None
-    count = 0
     for batch, next_cursor in mailbox.batches(cursor):
+        count = 0
         with Session(engine) as session:
             for fetched in batch:
                 message_id, sender, subject = _header_summary(fetched.raw)
@@ -132,7 +144,7 @@ def fetch_into_ledger(engine: Engine, mailbox: Mailbox) -> int:
                     session, mailbox.source, next_cursor.uidvalidity, next_cursor.last_uid
                 )
             session.commit()
-    return count
+        report.fetched += count
 
 
 # --- process ----------------------------------------------------------------------------------
@@ -337,6 +349,35 @@ def file_handled(engine: Engine, mailbox: Mailbox) -> int:
 # --- the cycle --------------------------------------------------------------------------------
 
 
+def _retryable(err: BaseException) -> bool:
+    return isinstance(err, MailboxUnavailable) and err.retry
+
+
+def with_mailbox(ctx: Context, mailbox: Mailbox, work: Callable[[Mailbox], T]) -> T:
+    """Open the mailbox, do `work`, close it; a broken connection is retried with back-off.
+
+    Every stage given here resumes where the last attempt stopped (fetching from the stored UID
+    cursor, filing away by the ledger), so running it again after a drop repeats nothing.
+    """
+    imap = ctx.settings.mailbox.imap
+    attempts = imap.reconnect_attempts if imap else 1
+    wait = imap.reconnect_wait_seconds if imap else 0
+    for attempt in Retrying(
+        retry=retry_if_exception(_retryable),
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=wait, max=max(wait * 30, 1)),
+        reraise=True,
+        before_sleep=lambda state: log.warning(
+            "mailbox attempt %d failed: %s",
+            state.attempt_number,
+            state.outcome and state.outcome.exception(),
+        ),
+    ):
+        with attempt, mailbox:
+            return work(mailbox)
+    raise AssertionError("unreachable: Retrying re-raises the last error")
+
+
 def poll_once(
     engine: Engine,
     ctx: Context,
@@ -366,10 +407,18 @@ def poll_once(
         with Session(engine) as session:
             repository.sync_units(session, ctx.campaign)
             session.commit()
-        with mailbox:
-            report.fetched = fetch_into_ledger(engine, mailbox)
-            process_pending(engine, ctx, report, moment)
-            report.filed = file_handled(engine, mailbox)
+        try:
+            with_mailbox(ctx, mailbox, lambda m: fetch_into_ledger(engine, m, report))
+        except MailboxUnavailable as err:
+            log.error("mailbox unavailable, fetching skipped: %s", err)
+            report.problems.append(f"Không lấy được thư mới: {err.reason}.")
+        process_pending(engine, ctx, report, moment)
+        if not report.problems:
+            try:
+                report.filed = with_mailbox(ctx, mailbox, lambda m: file_handled(engine, m))
+            except MailboxUnavailable as err:
+                log.error("mailbox unavailable, filing away skipped: %s", err)
+                report.problems.append(f"Chưa chuyển được thư đã xử lý vào thư mục: {err.reason}.")
         delivery = deliver_due(
             engine,
             transport,
@@ -386,7 +435,8 @@ def poll_once(
             repository.release_lease(session, POLL_LEASE, holder)
             session.commit()
     log.info(
-        "poll: fetched=%d outcomes=%s failed=%d quarantined=%d filed=%d sent=%d deferred=%d",
+        "poll: fetched=%d outcomes=%s failed=%d quarantined=%d filed=%d sent=%d deferred=%d"
+        " problems=%d",
         report.fetched,
         dict(report.outcomes),
         report.failed,
@@ -394,5 +444,6 @@ def poll_once(
         report.filed,
         report.sent,
         report.deferred,
+        len(report.problems),
     )
     return report

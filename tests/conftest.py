@@ -170,3 +170,14 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def fresh_postgres(postgres_url: str) -> str:
+    """An empty database for one test, which migrates it itself."""
+    admin = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS intake_fresh WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE intake_fresh"))
+    admin.dispose()
+    return make_url(postgres_url).set(database="intake_fresh").render_as_string(hide_password=False)

@@ -146,7 +146,7 @@ def _backlog_on_servers(messages: int, database: str | None, report: Report) -> 
         env = {"INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin"}
         setup = _Setup(dovecot, smtp, db_url, command, env, len(raws))
         yield setup
-        _check(report, db_url, dovecot, smtp, setup.total)
+        check(report, db_url, dovecot, "harness", smtp, setup.total)
 
 
 def run(messages: int, seed: int, database: str | None = None, max_runs: int = 400) -> Report:
@@ -224,7 +224,10 @@ def _settled(db_url: str, total: int) -> bool:
         engine.dispose()
 
 
-def _check(report: Report, db_url: str, dovecot: Dovecot, smtp: SmtpServer, total: int) -> None:
+def check(
+    report: Report, db_url: str, dovecot: Dovecot, user: str, smtp: SmtpServer, total: int
+) -> None:
+    """The invariants: one outcome per message, one reply per reply due, folders match."""
     engine = make_engine(db_url)
     with Session(engine) as session:
         ledger = session.exec(select(InboundMessage)).all()
@@ -261,7 +264,7 @@ def _check(report: Report, db_url: str, dovecot: Dovecot, smtp: SmtpServer, tota
         0, report.expected_replies - len(should_answer)
     )
     report.duplicated = sum(n - 1 for n in answered.values() if n > 1)
-    folders = dovecot.folder_counts("harness")
+    folders = dovecot.folder_counts(user)
     if (
         folders.get("INBOX", 0) != 0
         or folders.get("Processed", 0) + folders.get("Rejected", 0) != total

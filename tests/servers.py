@@ -3,14 +3,17 @@ ports, started and stopped by the caller. Nothing here mocks a protocol."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import getpass
 import os
 import pwd
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,7 +112,7 @@ service anvil {{
         if binary is None:
             raise RuntimeError("dovecot is not installed (apt-get install dovecot-imapd)")
         self.root.chmod(0o755)  # the mail user must reach its Maildir below this folder
-        (self.root / "mail").mkdir()
+        (self.root / "mail").mkdir(exist_ok=True)
         conf = self.root / "dovecot.conf"
         conf.write_text(self._config())
         self.process = subprocess.Popen(
@@ -118,7 +121,8 @@ service anvil {{
         wait_for_port(self.port)
         return self
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the server and keep its mail: `start()` brings it back on the same port."""
         if self.process is not None:
             self.process.terminate()
             try:
@@ -126,6 +130,9 @@ service anvil {{
             except subprocess.TimeoutExpired:
                 self.process.kill()
             self.process = None
+
+    def stop(self) -> None:
+        self.halt()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Self:
@@ -213,3 +220,103 @@ class SmtpServer:
 
     def clear(self) -> None:
         self.inbox.messages.clear()
+
+
+class TcpProxy:
+    """A loopback port in front of a server (TCP, or a Unix socket such as PostgreSQL's) that
+    breaks connections on purpose.
+
+    `plan` decides the fate of each new connection in turn; once it is used up, connections pass.
+    "refuse" closes the connection at once; an int lets that many bytes come from the server, then
+    resets both sides, as a dropped line or a crashed server does. `cut_all()` resets every open
+    connection now.
+    """
+
+    def __init__(self, target: tuple[str, int] | str, plan: list[str | int] | None = None) -> None:
+        self.target = target
+        self.plan = list(plan or [])
+        self.port = free_port()
+        self.connections = 0
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._running = True
+
+    def _upstream(self) -> socket.socket:
+        if isinstance(self.target, str):
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(self.target)
+            return upstream
+        return socket.create_connection(self.target)
+
+    @staticmethod
+    def _reset(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            if sock.family != socket.AF_UNIX:  # linger 0: close with RST, not a polite FIN
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the other pump, blocked reading this socket
+        sock.close()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, budget: int | None) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if budget is not None:
+                    if len(data) >= budget:
+                        sink.sendall(data[:budget])
+                        break
+                    budget -= len(data)
+                sink.sendall(data)
+        except OSError:
+            pass
+        self._reset(source)
+        self._reset(sink)
+
+    def _serve(self) -> None:
+        while self._running:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+                fate = self.plan.pop(0) if self.plan else "pass"
+            if fate == "refuse":
+                self._reset(client)
+                continue
+            try:
+                upstream = self._upstream()
+            except OSError:
+                self._reset(client)
+                continue
+            with self._lock:
+                self._open += [client, upstream]
+            budget = fate if isinstance(fate, int) else None
+            for source, sink, limit in ((client, upstream, None), (upstream, client, budget)):
+                threading.Thread(target=self._pump, args=(source, sink, limit), daemon=True).start()
+
+    def cut_all(self) -> None:
+        with self._lock:
+            opened, self._open = self._open, []
+        for sock in opened:
+            self._reset(sock)
+
+    def start(self) -> Self:
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._running = False
+        self._listener.close()
+        self.cut_all()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

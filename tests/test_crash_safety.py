@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests import crash_harness
-from tests.conftest import postgres_admin_url
 
 pytestmark = pytest.mark.integration
 
@@ -23,17 +21,6 @@ def test_killed_polls_lose_nothing_and_repeat_nothing(dovecot_server: object) ->
     print(report.line())
     assert report.kills >= 3, report.line()
     assert_clean(report)
-
-
-@pytest.fixture
-def fresh_postgres(postgres_url: str) -> str:
-    """An empty database for one harness run (the harness migrates it itself)."""
-    admin = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS intake_harness WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE intake_harness"))
-    admin.dispose()
-    return postgres_url.rsplit("/", 1)[0] + "/intake_harness?host=/var/run/postgresql"
 
 
 def test_three_instances_on_postgresql_process_each_message_once(
