@@ -29,6 +29,7 @@ from email import policy
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
@@ -302,6 +303,10 @@ def process_pending(engine: Engine, ctx: Context, report: PollReport, now: datet
                 process_message(session, ctx, message, now)
                 session.commit()
                 report.outcomes[str(message.outcome)] += 1
+            except (OperationalError, InterfaceError):
+                # The database, not the message: stop the cycle without counting an attempt,
+                # or a long lock would quarantine good mail.
+                raise
             except Exception as err:  # the program's own fault: record it, go on with the next
                 session.rollback()
                 log.exception("processing message %s failed", message_id)

@@ -3,6 +3,7 @@ ports, started and stopped by the caller. Nothing here mocks a protocol."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import email
 import getpass
@@ -175,10 +176,14 @@ class _Inbox:
     on_message: Callable[[bytes], None] | None = None
     # Answers to give to the next messages instead of accepting them ("451 ...", "550 ...").
     refusals: list[str] = field(default_factory=list)
+    # Seconds to wait before answering the end of data, as a slow or hung server does.
+    stall_seconds: float = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refusals:
             return self.refusals.pop(0)
+        if self.stall_seconds:
+            await asyncio.sleep(self.stall_seconds)
         data = bytes(envelope.original_content or envelope.content)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), data))
         if self.on_message is not None:

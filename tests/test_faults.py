@@ -5,6 +5,7 @@ every reply due sent exactly once, the mailbox folders in agreement with the dat
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 import threading
 import time
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from cli import app, load_app_from
 from storage.db import make_engine
-from storage.models import JobRun
+from storage.models import JobRun, MailState, OutboundMail
 from tests.conftest import Servers, write_config
 from tests.crash_harness import Report, backlog, check
 from tests.servers import PASSWORD, Dovecot, SmtpServer, TcpProxy, free_port
@@ -242,3 +243,61 @@ def test_postgresql_connections_dropped_or_refused_lose_nothing(
         assert code == 0, output
         report = invariants_hold(servers, 16, replies)
     assert report.uncertain == 0
+
+
+def test_an_smtp_server_that_never_answers_times_out_and_the_reply_waits(
+    servers: Servers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTAKE_OUTGOING__SMTP__TIMEOUT_SECONDS", "0.5")
+    messages, replies = backlog(1)
+    servers.append(messages[0])
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, then says nothing
+        silent_port = silent.getsockname()[1]
+        (tmp_path / "silent").mkdir()
+        config = write_config(
+            tmp_path / "silent",
+            imap_port=servers.dovecot.port,
+            user=servers.user,
+            smtp_port=silent_port,
+            db_url=servers.db_url,
+        )
+        started = time.monotonic()
+        code, output = poll(config)
+        assert time.monotonic() - started < 10
+    assert code == 0, output
+    assert "Đã gửi 0 thư trả lời, 1 thư chờ gửi lại" in output
+    with Session(make_engine(servers.db_url)) as session:
+        [mail] = session.exec(select(OutboundMail)).all()
+    assert mail.state == MailState.QUEUED and "timed out" in mail.last_error
+    with Session(make_engine(servers.db_url)) as session:  # the back-off has passed
+        mail.next_attempt_at = mail.created_at
+        session.add(mail)
+        session.commit()
+    code, output = poll(servers.config)
+    assert "Đã gửi 1 thư trả lời" in output
+    invariants_hold(servers, 1, replies)
+
+
+def test_an_smtp_server_that_stalls_after_the_data_is_never_sent_twice(
+    servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The residual window: the client gives up waiting for the answer to the end of data, so it
+    cannot know whether the server took the message. It is never resent on its own; the operator
+    sees it in `intake status` and resends it once."""
+    monkeypatch.setenv("INTAKE_OUTGOING__SMTP__TIMEOUT_SECONDS", "0.5")
+    messages, replies = backlog(1)
+    servers.append(messages[0])
+    servers.smtp.inbox.stall_seconds = 1.5
+    try:
+        code, output = poll(servers.config)
+        assert code == 0, output
+        time.sleep(1.5)
+        code, output = poll(servers.config)  # must not send it again
+    finally:
+        servers.smtp.inbox.stall_seconds = 0
+    assert len(servers.replies()) == 0  # aiosmtpd drops a message whose client left
+    status = CliRunner().invoke(app, ["--config", str(servers.config), "status"]).output
+    assert "(uncertain)" in status and "intake resend 1" in status
+    resent = CliRunner().invoke(app, ["--config", str(servers.config), "resend", "1"])
+    assert resent.exit_code == 0, resent.output
+    invariants_hold(servers, 1, replies)
