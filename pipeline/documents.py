@@ -12,9 +12,9 @@ from pathlib import PurePosixPath
 from config.campaign import DocumentKind
 from pipeline.text import compact, contains_phrase, fold
 
-SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
-# Spreadsheets people send that this version cannot read yet: answered with "save as .xlsx".
-UNSUPPORTED_SPREADSHEET_EXTENSIONS = frozenset({".xls", ".ods", ".csv", ".xlsb", ".numbers"})
+SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
+# Spreadsheets people send that this version cannot read: answered with "save as .xlsx".
+UNSUPPORTED_SPREADSHEET_EXTENSIONS = frozenset({".xlsb", ".numbers"})
 DOCUMENT_EXTENSIONS = frozenset(
     {".doc", ".docx", ".pdf", ".odt", ".rtf", ".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 )

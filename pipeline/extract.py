@@ -11,16 +11,12 @@ order. Problems in the unit's files are returned as findings, never raised.
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from io import BytesIO
-from typing import Any
+from pathlib import PurePosixPath
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 
 from config.campaign import Campaign, DocumentKind, NomineeKind
 from pipeline.documents import (
@@ -29,6 +25,17 @@ from pipeline.documents import (
     classify_document,
 )
 from pipeline.findings import finding
+from pipeline.formats import (
+    CLAIMED_BY_EXTENSION,
+    MAX_ROWS_PER_SHEET,
+    SPREADSHEET_KINDS,
+    FileKind,
+    PasswordProtected,
+    Sheet,
+    Unreadable,
+    identify,
+    read_sheets,
+)
 from pipeline.model import (
     Attachment,
     Document,
@@ -40,7 +47,6 @@ from pipeline.model import (
 )
 from pipeline.text import clean, contains_phrase, fold
 
-MAX_ROWS_PER_SHEET = 5000
 HEADER_SEARCH_ROWS = 40
 
 # Column synonyms, folded. A header cell belongs to the field whose longest synonym it contains;
@@ -409,59 +415,60 @@ class _SheetReader:
         return None, gender
 
 
-def _read_rows(
-    payload: bytes, filename: str
-) -> tuple[list[tuple[str, list[list[Any]]]], Finding | None]:
-    """All sheets' cell values, or the reason the file cannot be opened."""
+def _read_sheets(attachment: Attachment, kind: FileKind) -> tuple[list[Sheet], list[Finding]]:
+    """The file's sheets, and what to tell the unit about the file itself."""
+    name = attachment.filename
+    where = Location(name)
     try:
-        workbook = load_workbook(BytesIO(payload), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as err:
-        reason = "tệp bị hỏng, có mật khẩu hoặc không phải bảng tính Excel"
-        return [], finding(
-            "LIST_UNREADABLE",
-            location=Location(filename),
-            file=filename,
-            reason=f"{reason} ({type(err).__name__})",
+        sheets = read_sheets(attachment.payload, kind, name=PurePosixPath(name).stem)
+    except PasswordProtected:
+        return [], [finding("LIST_PASSWORD_PROTECTED", location=where, file=name)]
+    except Unreadable as err:
+        return [], [finding("LIST_UNREADABLE", location=where, file=name, reason=str(err))]
+    notes = []
+    claimed = CLAIMED_BY_EXTENSION.get(attachment.extension)
+    if (
+        claimed is not None
+        and kind is not claimed
+        and {kind, claimed} != {FileKind.XLSX, FileKind.XLSM}
+    ):
+        notes.append(
+            finding(
+                "FILE_TYPE_MISMATCH",
+                location=where,
+                file=name,
+                extension=attachment.extension,
+                actual=kind.value,
+            )
         )
-    sheets = []
-    too_long: Finding | None = None
-    try:
-        for ws in workbook.worksheets:
-            rows: list[list[Any]] = []
-            for row in ws.iter_rows(values_only=True):
-                if len(rows) >= MAX_ROWS_PER_SHEET:
-                    too_long = finding(
-                        "TOO_MANY_ROWS",
-                        location=Location(filename, ws.title),
-                        limit=MAX_ROWS_PER_SHEET,
-                    )
-                    break
-                rows.append(list(row))
-            sheets.append((ws.title, rows))
-    finally:
-        workbook.close()
-    return sheets, too_long
+    if kind is FileKind.XLSM:
+        notes.append(finding("MACROS_IGNORED", location=where, file=name))
+    notes += [
+        finding("TOO_MANY_ROWS", location=Location(name, s.name), limit=MAX_ROWS_PER_SHEET)
+        for s in sheets
+        if s.truncated
+    ]
+    return sheets, notes
 
 
 def read_nomination_list(
-    attachment: Attachment, campaign: Campaign
-) -> tuple[list[Nominee], list[Finding], bool]:
-    """Nominees and findings from one spreadsheet; the flag says whether any list was found."""
-    sheets, problem = _read_rows(attachment.payload, attachment.filename)
-    findings = [problem] if problem else []
-    if problem and not sheets:
-        return [], findings, True  # unreadable: reported, and it counts as the list
+    attachment: Attachment, campaign: Campaign, kind: FileKind | None = None
+) -> tuple[list[Nominee], list[Finding]]:
+    """Nominees and findings from one spreadsheet file, of any format we read."""
+    sheets, findings = _read_sheets(attachment, kind or identify(attachment.payload))
+    if not sheets:
+        return [], findings  # unreadable: reported, and it counts as the list
     nominees: list[Nominee] = []
     found = False
-    for title, rows in sheets:
-        reader = _SheetReader(campaign, attachment.filename, title)
-        if reader.read(rows):
+    for sheet in sheets:
+        reader = _SheetReader(campaign, attachment.filename, sheet.name)
+        if reader.read(sheet.rows):
             found = True
             nominees += reader.nominees
             findings += reader.findings
     if not found:
         findings.append(finding("HEADER_NOT_FOUND", location=Location(attachment.filename)))
-    return nominees, findings, True
+    return nominees, findings
 
 
 def _as_document(attachment: Attachment, kind: DocumentKind) -> Document:
@@ -482,8 +489,11 @@ def extract(attachments: Iterable[Attachment], campaign: Campaign) -> Extraction
         if attachment.inline and attachment.content_type.startswith("image/"):
             continue  # a logo or signature picture in the body, not a document
         ext = attachment.extension
-        if ext in SPREADSHEET_EXTENSIONS:
-            nominees, findings, _ = read_nomination_list(attachment, campaign)
+        content = identify(attachment.payload)
+        # By name, or by content for a workbook with a wrong or missing extension (never plain
+        # text by content: any .txt would pass for a CSV).
+        if ext in SPREADSHEET_EXTENSIONS or content in SPREADSHEET_KINDS - {FileKind.CSV}:
+            nominees, findings = read_nomination_list(attachment, campaign, content)
             result.nominees += nominees
             result.findings += findings
             result.list_files.append(attachment.filename)

@@ -39,6 +39,22 @@ CATALOGUE: dict[str, FindingType] = {
         "Không mở được tệp {file}: {reason}.",
         "Kiểm tra tệp mở được bằng Excel và không đặt mật khẩu, lưu lại dạng .xlsx rồi gửi lại.",
     ),
+    "LIST_PASSWORD_PROTECTED": FindingType(
+        E,
+        "Tệp {file} có đặt mật khẩu nên hệ thống không mở được.",
+        "Mở tệp, chọn File → Info → Protect Workbook → Encrypt with Password (Tệp → Thông tin → "
+        "Bảo vệ sổ làm việc → Mã hóa bằng mật khẩu), xóa mật khẩu, lưu lại rồi gửi lại.",
+    ),
+    "FILE_TYPE_MISMATCH": FindingType(
+        W,
+        "Tệp {file} có đuôi {extension} nhưng thực chất là {actual}; hệ thống vẫn đọc được.",
+        "Lần sau hãy lưu tệp đúng định dạng (File → Save As → Excel Workbook .xlsx).",
+    ),
+    "MACROS_IGNORED": FindingType(
+        W,
+        "Tệp {file} có chứa macro; hệ thống chỉ đọc số liệu, không chạy macro.",
+        "Nên lưu danh sách dạng .xlsx (không macro) khi gửi lần sau.",
+    ),
     "HEADER_NOT_FOUND": FindingType(
         E,
         "Không tìm thấy dòng tiêu đề cột của danh sách.",

@@ -186,11 +186,15 @@ def test_unreadable_and_unsupported_and_missing_lists(campaign: Campaign) -> Non
     broken = read(campaign, b"PK\x03\x04 not really a workbook")
     assert codes(broken) == ["LIST_UNREADABLE"]
     assert "Danh sách.xlsx" in broken.findings[0].message
-    legacy = extract(
+    damaged = extract(
         [Attachment("DS.xls", "application/vnd.ms-excel", b"\xd0\xcf\x11\xe0")], campaign
     )
-    assert codes(legacy) == ["LIST_FORMAT_UNSUPPORTED"]
-    assert ".xlsx" in legacy.findings[0].fix
+    assert codes(damaged) == ["LIST_UNREADABLE"]
+    binary = extract(
+        [Attachment("DS.xlsb", "application/vnd.ms-excel", b"PK\x03\x04binary")], campaign
+    )
+    assert codes(binary) == ["LIST_FORMAT_UNSUPPORTED"]
+    assert ".xlsx" in binary.findings[0].fix
     word_only = extract(
         [Attachment("Danh sách đề nghị.docx", "application/msword", b"x")], campaign
     )
