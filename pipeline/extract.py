@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath
+from typing import Any
 
 from openpyxl.utils import get_column_letter
 
@@ -35,6 +36,13 @@ from pipeline.formats import (
     Unreadable,
     identify,
     read_sheets,
+)
+from pipeline.legacy_fonts import (
+    LegacyEncoding,
+    decode,
+    detect,
+    encoding_of_font,
+    is_unicode_vietnamese,
 )
 from pipeline.model import (
     Attachment,
@@ -451,6 +459,31 @@ def _read_sheets(attachment: Attachment, kind: FileKind) -> tuple[list[Sheet], l
     return sheets, notes
 
 
+def _in_unicode(sheet: Sheet) -> tuple[list[list[Any]], LegacyEncoding | None]:
+    """The sheet's rows with text typed in a pre-Unicode font converted, and that encoding.
+
+    A cell's own font decides where the file records it; otherwise the whole sheet's text is
+    judged at once (one cell is too little to tell TCVN3 from VNI)."""
+    texts = [v for row in sheet.rows for v in row if isinstance(v, str)]
+    guessed = detect(" ".join(texts))
+    if guessed is None and not sheet.fonts:
+        return sheet.rows, None
+    found: LegacyEncoding | None = None
+    rows: list[list[Any]] = []
+    for r, row in enumerate(sheet.rows):
+        converted: list[Any] = []
+        for c, value in enumerate(row):
+            legacy = encoding_of_font(sheet.fonts.get((r, c))) or (
+                (guessed, False) if guessed else None
+            )
+            if isinstance(value, str) and legacy and not is_unicode_vietnamese(value):
+                value = decode(value, *legacy)
+                found = found or legacy[0]
+            converted.append(value)
+        rows.append(converted)
+    return rows, found
+
+
 def read_nomination_list(
     attachment: Attachment, campaign: Campaign, kind: FileKind | None = None
 ) -> tuple[list[Nominee], list[Finding]]:
@@ -461,8 +494,19 @@ def read_nomination_list(
     nominees: list[Nominee] = []
     found = False
     for sheet in sheets:
+        rows, legacy = _in_unicode(sheet)
+        if legacy is not None:
+            findings.append(
+                finding(
+                    "LEGACY_FONT",
+                    location=Location(attachment.filename, sheet.name),
+                    file=attachment.filename,
+                    sheet=sheet.name,
+                    encoding=legacy.value,
+                )
+            )
         reader = _SheetReader(campaign, attachment.filename, sheet.name)
-        if reader.read(sheet.rows):
+        if reader.read(rows):
             found = True
             nominees += reader.nominees
             findings += reader.findings

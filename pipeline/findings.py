@@ -55,6 +55,13 @@ CATALOGUE: dict[str, FindingType] = {
         "Tệp {file} có chứa macro; hệ thống chỉ đọc số liệu, không chạy macro.",
         "Nên lưu danh sách dạng .xlsx (không macro) khi gửi lần sau.",
     ),
+    "LEGACY_FONT": FindingType(
+        W,
+        "Trang {sheet} của tệp {file} được gõ bằng phông chữ cũ {encoding}; hệ thống đã tự "
+        "chuyển sang Unicode.",
+        "Kiểm tra lại họ tên trong thư này; lần sau hãy gõ bằng phông Unicode (Times New Roman) "
+        "với bảng mã Unicode.",
+    ),
     "HEADER_NOT_FOUND": FindingType(
         E,
         "Không tìm thấy dòng tiêu đề cột của danh sách.",

@@ -13,12 +13,14 @@ import csv
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from openpyxl import load_workbook
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
+
+from pipeline.legacy_fonts import encoding_of_font
 
 MAX_ROWS_PER_SHEET = 5000
 MAX_COLUMNS = 200
@@ -154,6 +156,8 @@ class Sheet:
     name: str
     rows: list[list[Any]]
     truncated: bool = False  # more than MAX_ROWS_PER_SHEET rows: only the first were read
+    # Font names of text cells, by 0-based (row, column), where the format records them.
+    fonts: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 def _bounded(rows: Iterable[Iterable[Any]]) -> tuple[list[list[Any]], bool]:
@@ -170,6 +174,18 @@ def _bounded(rows: Iterable[Iterable[Any]]) -> tuple[list[list[Any]], bool]:
     return kept, False
 
 
+def _noting_legacy_fonts(
+    rows: Iterable[tuple[Any, ...]], fonts: dict[tuple[int, int], str]
+) -> Iterator[list[Any]]:
+    """Cell values row by row; text cells in a pre-Unicode font are noted in `fonts`."""
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            name = getattr(getattr(cell, "font", None), "name", None)
+            if isinstance(cell.value, str) and isinstance(name, str) and encoding_of_font(name):
+                fonts[r, c] = name
+        yield [cell.value for cell in row]
+
+
 def _openpyxl_sheets(payload: bytes) -> Iterator[Sheet]:
     check_zip_limits(payload)
     try:
@@ -180,12 +196,16 @@ def _openpyxl_sheets(payload: bytes) -> Iterator[Sheet]:
         ) from err
     try:
         for ws in workbook.worksheets:
+            fonts: dict[tuple[int, int], str] = {}
             # Bounded here too: a sheet can claim a million rows of 16,384 columns.
-            cells = ws.iter_rows(
-                max_row=MAX_ROWS_PER_SHEET + 1, max_col=MAX_COLUMNS, values_only=True
-            )
-            rows, truncated = _bounded(cells)
-            yield Sheet(ws.title, rows, truncated)
+            cells = ws.iter_rows(max_row=MAX_ROWS_PER_SHEET + 1, max_col=MAX_COLUMNS)
+            rows, truncated = _bounded(_noting_legacy_fonts(cells, fonts))
+            yield Sheet(ws.title, rows, truncated, fonts)
+    except Exception as err:  # read-only sheets are parsed lazily: damage (or an XML bomb,
+        # which defusedxml refuses) shows up here
+        raise Unreadable(
+            f"nội dung trang tính bị hỏng hoặc bất thường ({type(err).__name__})"
+        ) from err
     finally:
         workbook.close()
 

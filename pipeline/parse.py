@@ -22,7 +22,7 @@ from typing import Any
 import mailparser
 
 from pipeline.model import Attachment, ParsedEmail
-from pipeline.text import clean
+from pipeline.text import clean, safe_filename
 
 # Headers the guards and the reply need; everything else stays in the stored raw message.
 KEPT_HEADERS = (
@@ -96,7 +96,7 @@ def _attachments(parsed: Any) -> tuple[Attachment, ...]:
         inline = bool(entry.get("content-id")) and not disposition.startswith("attachment")
         result.append(
             Attachment(
-                filename=clean(entry.get("filename") or "") or "khong-ten",
+                filename=safe_filename(entry.get("filename")),
                 content_type=content_type,
                 payload=_payload(entry),
                 inline=inline,

@@ -88,3 +88,19 @@ def vietnamese_sort_key(value: object) -> tuple[tuple[int, ...], tuple[int, ...]
 def format_vnd(amount: float) -> str:
     """Money as Vietnamese writes it: 5215000 -> '5.215.000 đồng'."""
     return f"{round(amount):,}".replace(",", ".") + " đồng"
+
+
+MAX_FILENAME_CHARS = 120
+
+
+def safe_filename(name: object, fallback: str = "khong-ten") -> str:
+    """An attachment's name fit to show and log: no folders ("../../x"), no control characters
+    (a terminal escape in a log), at most MAX_FILENAME_CHARS long with the extension kept."""
+    text = "".join(c for c in clean(name) if unicodedata.category(c) != "Cc")
+    text = clean(re.split(r"[/\\]", text)[-1]).lstrip(".")
+    if len(text) > MAX_FILENAME_CHARS:
+        stem, dot, ext = text.rpartition(".")
+        ext = ext if dot and len(ext) <= 8 else ""
+        keep = MAX_FILENAME_CHARS - len(ext) - 2
+        text = f"{(stem if ext else text)[:keep].rstrip()}…" + (f".{ext}" if ext else "")
+    return text or fallback
