@@ -39,13 +39,17 @@ def make_engine(url: str, lock_timeout_seconds: float = 30) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": lock_timeout_seconds})
+        # hide_parameters: errors and logs never carry row values (names, raw mail).
+        engine = create_engine(
+            url, connect_args={"timeout": lock_timeout_seconds}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas(lock_timeout_seconds))
         return engine
     # pre_ping replaces a pooled connection the server dropped (restart, network) before use.
     return create_engine(
         url,
         pool_pre_ping=True,
+        hide_parameters=True,
         connect_args={"options": f"-c lock_timeout={int(lock_timeout_seconds * 1000)}"},
     )
 

@@ -171,7 +171,7 @@ def test_a_poll_whose_mailbox_is_down_is_recorded_as_failed_for_status(
 
 
 def test_a_locked_sqlite_database_fails_the_poll_clearly_and_the_next_one_resumes(
-    servers: Servers, monkeypatch: pytest.MonkeyPatch
+    servers: Servers, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     messages, replies = backlog(10)
     for raw in messages[:5]:
@@ -194,6 +194,9 @@ def test_a_locked_sqlite_database_fails_the_poll_clearly_and_the_next_one_resume
     code, output = poll(servers.config)
     assert code == 0, output
     invariants_hold(servers, 10, replies)
+    # The logs of all this carry no nominee's name and no password.
+    assert "database is locked" in caplog.text
+    assert "Người " not in caplog.text and PASSWORD not in caplog.text
 
 
 def test_postgresql_connections_dropped_or_refused_lose_nothing(
