@@ -124,6 +124,16 @@ def _kind_from_text(text: str) -> NomineeKind | None:
     return None
 
 
+def _kind_from_name_header(header: str) -> NomineeKind | None:
+    """ "Họ và tên" heads a list of people, "Tên tập thể" / "Tên đơn vị" one of collectives."""
+    folded = re.sub(r"[^a-z ]+", " ", fold(header))
+    if contains_phrase(folded, "ho va ten") or contains_phrase(folded, "ho ten"):
+        return NomineeKind.INDIVIDUAL
+    if contains_phrase(folded, "ten tap the") or contains_phrase(folded, "ten don vi"):
+        return NomineeKind.COLLECTIVE
+    return None
+
+
 def _kind_from_cell(value: object) -> NomineeKind | None:
     folded = fold(value)
     if folded in {"tt", "tap the"} or folded.startswith("tap the"):
@@ -190,6 +200,8 @@ def _is_numbering_row(row: Sequence[object]) -> bool:
         return False
     numbers = []
     for v in values:
+        if isinstance(v, float) and v.is_integer():  # .ods and .xls store 1 as 1.0
+            v = int(v)
         text = str(v).strip().strip("()")
         if not text.isdigit():
             return False
@@ -253,6 +265,11 @@ def _section_kind(row: Sequence[object]) -> tuple[bool, NomineeKind | None]:
     return True, _kind_from_text(match.group(1))
 
 
+def _is_group_row(row: Sequence[object]) -> bool:
+    values = [clean(c) for c in row if clean(c)]
+    return len(values) == 1 and any(ch.isalpha() for ch in values[0])
+
+
 def _is_totals_row(row: Sequence[object]) -> bool:
     return any(fold(c).startswith(_TOTALS) for c in row if isinstance(c, str))
 
@@ -282,7 +299,11 @@ class _SheetReader:
             default_awards = awards_in(self.sheet, self.campaign)
         if len(default_awards) != 1:
             default_awards = frozenset()
-        sheet_kind = _kind_from_text(self.sheet) or _kind_from_text(header.name_header)
+        sheet_kind = (
+            _kind_from_text(self.sheet)
+            or _kind_from_text(header.name_header)
+            or _kind_from_name_header(header.name_header)
+        )
         if "award" not in header.columns and not default_awards:
             self.findings.append(
                 finding(
@@ -321,6 +342,8 @@ class _SheetReader:
             award_text = clean(_cell(row, cols.get("award")))
             if after_blank and not stt and not award_text:
                 break  # the signature block under the table
+            if not name and _is_group_row(row):
+                continue  # "1. Văn phòng": a sub-group heading, not a nominee
             if not name:
                 if stt or award_text:
                     self.findings.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import Any
 from openpyxl import load_workbook
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from pipeline.legacy_fonts import detect as detect_legacy
 from pipeline.legacy_fonts import encoding_of_font
 
 MAX_ROWS_PER_SHEET = 5000
@@ -226,13 +228,18 @@ def _calamine_sheets(payload: bytes, zipped: bool) -> Iterator[Sheet]:
 
 
 def decode_text(payload: bytes) -> str:
-    """Text from UTF-8 (with or without a BOM), UTF-16 with a BOM, or Windows-1258."""
+    """Text from UTF-8 (with or without a BOM), UTF-16 with a BOM, or Windows-1258; a file typed
+    in a TCVN3 or VNI font comes as Windows-1252, which the legacy-font converter then reads."""
     if payload.startswith((b"\xff\xfe", b"\xfe\xff")):
         return payload.decode("utf-16")
     try:
         return payload.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return payload.decode("cp1258", errors="replace")
+        pass
+    western = payload.decode("cp1252", errors="replace")
+    if detect_legacy(western) is not None:
+        return western
+    return unicodedata.normalize("NFC", payload.decode("cp1258", errors="replace"))
 
 
 def _csv_sheets(payload: bytes, name: str) -> Iterator[Sheet]:

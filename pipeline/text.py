@@ -14,8 +14,9 @@ import re
 import unicodedata
 
 # Characters that are invisible or spacing variants in office documents.
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2007]+")
+# A zero-width space often stands between words (pasted from the web): it counts as a space.
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200c\u200d\u2060\ufeff"), None)
+_SPACES = re.compile(r"[\s\u00a0\u202f\u2007\u200b]+")
 # The five tone marks as combining characters (huyền, sắc, hỏi, ngã, nặng).
 _TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
 
