@@ -10,9 +10,11 @@ import re
 from pathlib import PurePosixPath
 
 from config.campaign import DocumentKind
+from pipeline.formats import CLAIMED_BY_EXTENSION
 from pipeline.text import compact, contains_phrase, fold
 
-SPREADSHEET_EXTENSIONS = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
+# The formats pipeline.formats reads (.xlsx, .xlsm, .xls, .ods, .csv).
+SPREADSHEET_EXTENSIONS = frozenset(CLAIMED_BY_EXTENSION)
 # Spreadsheets people send that this version cannot read: answered with "save as .xlsx".
 UNSUPPORTED_SPREADSHEET_EXTENSIONS = frozenset({".xlsb", ".numbers"})
 DOCUMENT_EXTENSIONS = frozenset(

@@ -96,8 +96,9 @@ COLUMN_LABELS = {
 
 _SECTION = re.compile(r"^\s*(?:[ivx]+|[a-d])\s*[.)/:-]\s*(.*)$")
 _TOTALS = ("tong cong", "tong so", "cong:", "tong:")
-_INDIVIDUAL_HINTS = ("ca nhan",)
-_COLLECTIVE_HINTS = ("tap the",)
+# Words that say who a sheet, section or name column is about ("Họ và tên" heads people).
+_INDIVIDUAL_HINTS = ("ca nhan", "ho va ten", "ho ten")
+_COLLECTIVE_HINTS = ("tap the", "ten don vi")
 
 
 def _field_of(header: object) -> str | None:
@@ -120,16 +121,6 @@ def _kind_from_text(text: str) -> NomineeKind | None:
     if individual and not collective:
         return NomineeKind.INDIVIDUAL
     if collective and not individual:
-        return NomineeKind.COLLECTIVE
-    return None
-
-
-def _kind_from_name_header(header: str) -> NomineeKind | None:
-    """ "Họ và tên" heads a list of people, "Tên tập thể" / "Tên đơn vị" one of collectives."""
-    folded = re.sub(r"[^a-z ]+", " ", fold(header))
-    if contains_phrase(folded, "ho va ten") or contains_phrase(folded, "ho ten"):
-        return NomineeKind.INDIVIDUAL
-    if contains_phrase(folded, "ten tap the") or contains_phrase(folded, "ten don vi"):
         return NomineeKind.COLLECTIVE
     return None
 
@@ -299,11 +290,7 @@ class _SheetReader:
             default_awards = awards_in(self.sheet, self.campaign)
         if len(default_awards) != 1:
             default_awards = frozenset()
-        sheet_kind = (
-            _kind_from_text(self.sheet)
-            or _kind_from_text(header.name_header)
-            or _kind_from_name_header(header.name_header)
-        )
+        sheet_kind = _kind_from_text(self.sheet) or _kind_from_text(header.name_header)
         if "award" not in header.columns and not default_awards:
             self.findings.append(
                 finding(
@@ -496,12 +483,12 @@ def _in_unicode(sheet: Sheet) -> tuple[list[list[Any]], LegacyEncoding | None]:
     for r, row in enumerate(sheet.rows):
         converted: list[Any] = []
         for c, value in enumerate(row):
-            legacy = encoding_of_font(sheet.fonts.get((r, c))) or (
-                (guessed, False) if guessed else None
-            )
-            if isinstance(value, str) and legacy and not is_unicode_vietnamese(value):
-                value = decode(value, *legacy)
-                found = found or legacy[0]
+            if isinstance(value, str) and not is_unicode_vietnamese(value):
+                by_font = encoding_of_font(sheet.fonts.get((r, c)))
+                legacy = by_font or ((guessed, False) if guessed else None)
+                if legacy is not None:
+                    value = decode(value, *legacy)
+                    found = found or legacy[0]
             converted.append(value)
         rows.append(converted)
     return rows, found

@@ -31,6 +31,24 @@ from imapclient import IMAPClient
 PASSWORD = "test-secret"
 
 
+class _Service:
+    """`with server:` starts it and stops it."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -54,7 +72,7 @@ def dovecot_binary() -> str | None:
     )
 
 
-class Dovecot:
+class Dovecot(_Service):
     """A private Dovecot: any user name logs in with PASSWORD and gets a fresh Maildir."""
 
     def __init__(self) -> None:
@@ -136,14 +154,6 @@ service anvil {{
         self.halt()
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def client(self, user: str) -> IMAPClient:
         client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
         client.login(user, PASSWORD)
@@ -191,7 +201,7 @@ class _Inbox:
         return "250 OK"
 
 
-class SmtpServer:
+class SmtpServer(_Service):
     """aiosmtpd on a loopback port, keeping every message it accepts."""
 
     def __init__(self, on_message: Callable[[bytes], None] | None = None) -> None:
@@ -206,14 +216,6 @@ class SmtpServer:
     def stop(self) -> None:
         self.controller.stop()
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
     def received(self, recipient: str | None = None) -> list[EmailMessage]:
         result = []
         for _, rcpts, data in self.inbox.messages:
@@ -227,7 +229,7 @@ class SmtpServer:
         self.inbox.messages.clear()
 
 
-class TcpProxy:
+class TcpProxy(_Service):
     """A loopback port in front of a server (TCP, or a Unix socket such as PostgreSQL's) that
     breaks connections on purpose.
 
@@ -317,11 +319,3 @@ class TcpProxy:
         self._running = False
         self._listener.close()
         self.cut_all()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()

@@ -31,14 +31,24 @@ def poll(config: Path) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def through(servers: Servers, tmp_path: Path, imap_port: int) -> Path:
-    """The test's configuration with the mailbox reached on another port."""
+def through(
+    servers: Servers,
+    tmp_path: Path,
+    *,
+    imap_port: int | None = None,
+    smtp_port: int | None = None,
+    db_url: str | None = None,
+) -> Path:
+    """A second configuration beside the test's own, reaching a server another way (a proxy,
+    a dead port, a silent server); what is not given stays as in `servers`."""
+    directory = tmp_path / "variant"
+    directory.mkdir(exist_ok=True)
     return write_config(
-        tmp_path,
-        imap_port=imap_port,
+        directory,
+        imap_port=imap_port or servers.dovecot.port,
         user=servers.user,
-        smtp_port=servers.smtp.port,
-        db_url=servers.db_url,
+        smtp_port=smtp_port or servers.smtp.port,
+        db_url=db_url or servers.db_url,
     )
 
 
@@ -69,7 +79,7 @@ def test_a_connection_dropped_mid_fetch_is_resumed_in_the_same_poll(
     # seven), the second at once, the third is refused: the fourth attempt goes through.
     plan: list[str | int] = [100_000, 0, "refuse"]
     with TcpProxy(("127.0.0.1", servers.dovecot.port), plan) as proxy:
-        code, output = poll(through(servers, tmp_path, proxy.port))
+        code, output = poll(through(servers, tmp_path, imap_port=proxy.port))
     assert code == 0, output
     assert "Đã lấy 20 thư mới" in output
     assert proxy.connections == 5  # four to fetch, one to file away
@@ -81,7 +91,7 @@ def test_a_line_that_keeps_dropping_is_reported_and_the_next_poll_catches_up(
 ) -> None:
     replies = load_backlog(servers, 10)
     with TcpProxy(("127.0.0.1", servers.dovecot.port), [80_000, 0, 0, 0]) as proxy:
-        config = through(servers, tmp_path, proxy.port)
+        config = through(servers, tmp_path, imap_port=proxy.port)
         code, output = poll(config)
         assert code == 1
         assert "Không lấy được thư mới:" in output and "máy chủ thư 127.0.0.1" in output
@@ -131,7 +141,7 @@ def test_a_refused_login_is_reported_at_once_and_not_retried(
     load_backlog(servers, 2)
     monkeypatch.setenv("INTAKE_MAILBOX__IMAP__PASSWORD", "wrong")
     with TcpProxy(("127.0.0.1", servers.dovecot.port)) as proxy:
-        code, output = poll(through(servers, tmp_path, proxy.port))
+        code, output = poll(through(servers, tmp_path, imap_port=proxy.port))
         assert proxy.connections == 1
     assert code == 1
     assert f"từ chối đăng nhập tài khoản {servers.user}" in output
@@ -152,7 +162,7 @@ def test_nothing_listening_is_retried_then_reported(
     servers: Servers, tmp_path: Path, quick_reconnects: None
 ) -> None:
     started = time.monotonic()
-    code, output = poll(through(servers, tmp_path, free_port()))
+    code, output = poll(through(servers, tmp_path, imap_port=free_port()))
     assert code == 1
     assert "không kết nối được máy chủ thư 127.0.0.1" in output
     assert time.monotonic() - started < 5
@@ -161,7 +171,7 @@ def test_nothing_listening_is_retried_then_reported(
 def test_a_poll_whose_mailbox_is_down_is_recorded_as_failed_for_status(
     servers: Servers, tmp_path: Path, quick_reconnects: None
 ) -> None:
-    application = load_app_from(through(servers, tmp_path, free_port()))
+    application = load_app_from(through(servers, tmp_path, imap_port=free_port()))
     jobs = application.scheduled_jobs()
     jobs.poll()
     with Session(make_engine(servers.db_url)) as session:
@@ -211,13 +221,7 @@ def test_postgresql_connections_dropped_or_refused_lose_nothing(
     messages, replies = backlog(16)
     with TcpProxy(f"{socket_dir}/.s.PGSQL.5432") as proxy:
         servers.db_url = f"postgresql+psycopg://127.0.0.1:{proxy.port}/{database}"
-        config = write_config(
-            tmp_path,
-            imap_port=servers.dovecot.port,
-            user=servers.user,
-            smtp_port=servers.smtp.port,
-            db_url=servers.db_url,
-        )
+        config = through(servers, tmp_path, db_url=servers.db_url)
         for raw in messages[:8]:
             servers.append(raw)
         cut = threading.Event()
@@ -256,14 +260,7 @@ def test_an_smtp_server_that_never_answers_times_out_and_the_reply_waits(
     servers.append(messages[0])
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, then says nothing
         silent_port = silent.getsockname()[1]
-        (tmp_path / "silent").mkdir()
-        config = write_config(
-            tmp_path / "silent",
-            imap_port=servers.dovecot.port,
-            user=servers.user,
-            smtp_port=silent_port,
-            db_url=servers.db_url,
-        )
+        config = through(servers, tmp_path, smtp_port=silent_port)
         started = time.monotonic()
         code, output = poll(config)
         assert time.monotonic() - started < 10
