@@ -135,7 +135,7 @@ def _header(ws: Worksheet, row: int, columns: Sequence[Column]) -> None:
     ws.row_dimensions[row].height = 30
 
 
-def _fit_row_height(ws: Worksheet, row: int, widths: Sequence[float]) -> None:
+def fit_row_height(ws: Worksheet, row: int, widths: Sequence[float]) -> None:
     """Give a row the height its wrapped text needs: spreadsheet programs do not always do it."""
     lines = 1
     for i, width in enumerate(widths, 1):
@@ -147,7 +147,7 @@ def _fit_row_height(ws: Worksheet, row: int, widths: Sequence[float]) -> None:
     ws.row_dimensions[row].height = 15 * lines + 2
 
 
-def _print_setup(ws: Worksheet, header_row: int) -> None:
+def print_setup(ws: Worksheet, header_row: int) -> None:
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"
@@ -198,11 +198,11 @@ def _nominee_sheet(
                 ws.cell(row, i).alignment = _WRAP
                 ws.cell(row, i).border = _BORDER
             ws.cell(row, 1).alignment = _CENTER
-            _fit_row_height(ws, row, [c.width for c in columns])
+            fit_row_height(ws, row, [c.width for c in columns])
             row += 1
     put(ws, row, 2, f"Tổng cộng: {number} {unit_label}")
     ws.cell(row, 2).font = Font(bold=True)
-    _print_setup(ws, header_row)
+    print_setup(ws, header_row)
     return number
 
 
@@ -261,7 +261,7 @@ def _comparison_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
             ws.cell(row, col).border = _BORDER
             ws.cell(row, col).alignment = _CENTER if col not in (2, 11) else _WRAP
         sums = [a + b for a, b in zip(sums, values, strict=True)]
-        _fit_row_height(ws, row, widths)
+        fit_row_height(ws, row, widths)
         row += 1
     totals = accepted_totals(snapshot)
     put(ws, row, 2, "Tổng cộng")
@@ -283,7 +283,7 @@ def _comparison_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
         )
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(columns))
         row += 1
-    _print_setup(ws, header_row)
+    print_setup(ws, header_row)
 
 
 def _proposed_for(code: str) -> Callable[[Nominee], bool]:

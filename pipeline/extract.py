@@ -51,6 +51,7 @@ from pipeline.model import (
     Finding,
     Location,
     Nominee,
+    ReadList,
     Severity,
 )
 from pipeline.text import clean, contains_phrase, fold
@@ -359,6 +360,20 @@ class _SheetReader:
                 finding("KIND_UNKNOWN", location=self.loc(row_no, cols["name"]), name=name)
             )
             return
+        # Every cell is checked before giving up on the row, so one reply lists all its faults.
+        birth_year, gender = self._birth(row, row_no, cols)
+        turnout = None
+        turnout_raw = _cell(row, cols.get("turnout"))
+        if clean(turnout_raw):
+            turnout = parse_percent(turnout_raw)
+            if turnout is None:
+                self.findings.append(
+                    finding(
+                        "TURNOUT_INVALID",
+                        location=self.loc(row_no, cols.get("turnout")),
+                        value=clean(turnout_raw),
+                    )
+                )
         award_text = clean(_cell(row, cols.get("award")))
         awards = awards_in(award_text, self.campaign) if award_text else default_awards
         if not awards:
@@ -380,19 +395,6 @@ class _SheetReader:
                     )
                 )
             return
-        birth_year, gender = self._birth(row, row_no, cols)
-        turnout = None
-        turnout_raw = _cell(row, cols.get("turnout"))
-        if clean(turnout_raw):
-            turnout = parse_percent(turnout_raw)
-            if turnout is None:
-                self.findings.append(
-                    finding(
-                        "TURNOUT_INVALID",
-                        location=self.loc(row_no, cols.get("turnout")),
-                        value=clean(turnout_raw),
-                    )
-                )
         self.nominees.append(
             Nominee(
                 kind=kind,
@@ -496,15 +498,18 @@ def _in_unicode(sheet: Sheet) -> tuple[list[list[Any]], LegacyEncoding | None]:
 
 def read_nomination_list(
     attachment: Attachment, campaign: Campaign, kind: FileKind | None = None
-) -> tuple[list[Nominee], list[Finding]]:
-    """Nominees and findings from one spreadsheet file, of any format we read."""
-    sheets, findings = _read_sheets(attachment, kind or identify(attachment.payload))
+) -> tuple[list[Nominee], list[Finding], ReadList]:
+    """Nominees and findings from one spreadsheet file of any format we read, and its sheets."""
+    kind = kind or identify(attachment.payload)
+    sheets, findings = _read_sheets(attachment, kind)
+    read = ReadList(attachment, kind, [])
     if not sheets:
-        return [], findings  # unreadable: reported, and it counts as the list
+        return [], findings, read  # unreadable: reported, and it counts as the list
     nominees: list[Nominee] = []
     found = False
     for sheet in sheets:
         rows, legacy = _in_unicode(sheet)
+        read.sheets.append(Sheet(sheet.name, rows, sheet.truncated))
         if legacy is not None:
             findings.append(
                 finding(
@@ -522,7 +527,7 @@ def read_nomination_list(
             findings += reader.findings
     if not found:
         findings.append(finding("HEADER_NOT_FOUND", location=Location(attachment.filename)))
-    return nominees, findings
+    return nominees, findings, read
 
 
 def _as_document(attachment: Attachment, kind: DocumentKind) -> Document:
@@ -547,9 +552,10 @@ def extract(attachments: Iterable[Attachment], campaign: Campaign) -> Extraction
         # By name, or by content for a workbook with a wrong or missing extension (never plain
         # text by content: any .txt would pass for a CSV).
         if ext in SPREADSHEET_EXTENSIONS or content in SPREADSHEET_KINDS - {FileKind.CSV}:
-            nominees, findings = read_nomination_list(attachment, campaign, content)
+            nominees, findings, read = read_nomination_list(attachment, campaign, content)
             result.nominees += nominees
             result.findings += findings
+            result.lists_read.append(read)
             result.list_files.append(attachment.filename)
             result.documents.append(_as_document(attachment, DocumentKind.NOMINATION_LIST))
         elif ext in UNSUPPORTED_SPREADSHEET_EXTENSIONS:

@@ -219,7 +219,10 @@ def _calamine_sheets(payload: bytes, zipped: bool) -> Iterator[Sheet]:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(payload))
         for name in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(name)
-            rows, truncated = _bounded(sheet.iter_rows())
+            # calamine pads the rows above the first used cell but not the columns to its left;
+            # padding them keeps column letters in replies true to the unit's file.
+            left = [""] * (sheet.start[1] if sheet.start else 0)
+            rows, truncated = _bounded(left + list(row) for row in sheet.iter_rows())
             yield Sheet(name, rows, truncated)
     except PasswordError as err:
         raise PasswordProtected("tệp có đặt mật khẩu") from err

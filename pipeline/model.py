@@ -9,6 +9,7 @@ from enum import StrEnum
 from pathlib import PurePosixPath
 
 from config.campaign import DocumentKind, NomineeKind
+from pipeline.formats import FileKind, Sheet
 
 
 class Severity(StrEnum):
@@ -115,3 +116,14 @@ class Extraction:
     documents: list[Document] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     list_files: list[str] = field(default_factory=list)
+    # The sheets read from each list file (text already in Unicode), for the annotated copy.
+    lists_read: list[ReadList] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadList:
+    """A spreadsheet the list was read from: its bytes, what it really is, and its sheets."""
+
+    attachment: Attachment
+    kind: FileKind
+    sheets: list[Sheet]

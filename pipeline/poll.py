@@ -35,6 +35,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from config.campaign import Campaign
 from config.settings import Settings
+from pipeline.annotate import annotated_copies
 from pipeline.documents import SPREADSHEET_EXTENSIONS, UNSUPPORTED_SPREADSHEET_EXTENSIONS
 from pipeline.extract import extract
 from pipeline.fetch import Cursor, Mailbox, MailboxUnavailable, MessageRef
@@ -207,20 +208,21 @@ def _handle_submission(
     message.mailbox_folder = (
         mailbox.rejected_folder if status is SubmissionStatus.REJECTED else mailbox.processed_folder
     )
-    reply = SubmissionReply(
-        campaign=campaign,
-        unit=unit,
-        status=status.value,
-        version=submission.version,
-        received_at=received_at,
-        counts=count_rows(extraction.nominees, unit, campaign),
-        documents=extraction.documents,
-        errors=group_findings(verdict.findings, Severity.ERROR),
-        warnings=group_findings(verdict.findings, Severity.WARNING),
-        superseded_version=previous.version if previous else None,
-        superseded_at=previous.received_at if previous else None,
-    )
     if _reply_allowed(session, ctx, mail.from_address, now):
+        reply = SubmissionReply(
+            campaign=campaign,
+            unit=unit,
+            status=status.value,
+            version=submission.version,
+            received_at=received_at,
+            counts=count_rows(extraction.nominees, unit, campaign),
+            documents=extraction.documents,
+            errors=group_findings(verdict.findings, Severity.ERROR),
+            warnings=group_findings(verdict.findings, Severity.WARNING),
+            superseded_version=previous.version if previous else None,
+            superseded_at=previous.received_at if previous else None,
+            annotated=annotated_copies(extraction.lists_read, verdict.findings),
+        )
         kind = "error_report" if status is SubmissionStatus.REJECTED else "acknowledgement"
         if not mail.attachments:
             kind = NOTHING_ATTACHED

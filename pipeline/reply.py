@@ -19,6 +19,7 @@ from itertools import groupby
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from config.campaign import Campaign, NomineeKind, Unit
+from pipeline.annotate import AnnotatedCopy
 from pipeline.model import Document, Finding, Nominee, ParsedEmail, Severity
 from pipeline.validate import distinct
 
@@ -64,6 +65,8 @@ class SubmissionReply:
     warnings: list[FindingGroup]
     superseded_version: int | None = None
     superseded_at: datetime | None = None
+    # The unit's lists with the problems marked, sent back as attachments.
+    annotated: Sequence[AnnotatedCopy] = ()
 
     @property
     def accepted(self) -> bool:
@@ -174,7 +177,7 @@ def compose_submission_reply(
     reply: SubmissionReply, original: ParsedEmail, from_name: str, now: datetime
 ) -> EmailMessage:
     msg = _base_message(original, reply.campaign, from_name, now)
-    return _render(
+    _render(
         msg,
         "submission_reply",
         r=reply,
@@ -184,6 +187,14 @@ def compose_submission_reply(
         if reply.superseded_at
         else "",
     )
+    for copy in reply.annotated:
+        msg.add_attachment(
+            copy.payload,
+            maintype="application",
+            subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=copy.filename,
+        )
+    return msg
 
 
 def compose_how_to_submit(

@@ -7,13 +7,16 @@ import json
 import time
 from datetime import timedelta
 from email.message import EmailMessage
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli import app
+from pipeline.annotate import PROBLEMS_SHEET
 from pipeline.parse import parse_message
 from pipeline.send import deliver_due
 from samples.factories import (
@@ -95,6 +98,7 @@ def test_a_valid_submission_is_stored_acknowledged_and_filed(servers: Servers) -
     assert "Bằng khen của Chủ tịch UBND tỉnh, cá nhân: 3 (chỉ tiêu phân bổ: 8)" in text
     assert "Tờ trình: Tờ trình đề nghị khen thưởng.pdf" in text
     assert reply.get_body(("html",)) is not None
+    assert list(reply.iter_attachments()) == []  # nothing to mark, nothing attached
 
     [stored] = submissions(servers)
     assert (stored.unit_code, stored.status, stored.version, stored.individuals) == (
@@ -122,6 +126,26 @@ def test_over_quota_gets_an_error_report_and_goes_to_rejected(servers: Servers) 
     assert "Bớt 2 cá nhân" in text
     assert submissions(servers)[0].status == "rejected"
     assert servers.dovecot.folder_counts(servers.user)["Rejected"] == 1
+
+
+def test_an_error_report_carries_the_list_with_the_faulty_cell_marked(servers: Servers) -> None:
+    rows = [*people("Trần Thị", 2), Row("Lò Văn Tám", award="Giấy khen của huyện")]
+    spec = NominationList("Sở Nội vụ", collectives(["Phòng Xây dựng chính quyền"]), rows)
+    servers.append(
+        build_email(sender=SNV, sender_name="Sở Nội vụ", subject="Hồ sơ", files=dossier(spec)),
+        vn(21),
+    )
+    intake(servers, "poll")
+    [reply] = servers.replies(SNV)
+    assert "BẢN DANH SÁCH ĐÃ ĐÁNH DẤU" in body(reply)
+    [copy] = list(reply.iter_attachments())
+    assert copy.get_filename() == "Danh sách đề nghị khen thưởng (đánh dấu lỗi).xlsx"
+    book = load_workbook(BytesIO(copy.get_payload(decode=True)))
+    problems = book[PROBLEMS_SHEET]
+    [ref] = [problems.cell(r, 4).value for r in range(5, problems.max_row + 1)]
+    award_cell = book.worksheets[1][str(ref)]
+    assert award_cell.value == "Giấy khen của huyện"
+    assert award_cell.comment is not None and "Giấy khen của huyện" in award_cell.comment.text
 
 
 def test_the_servers_clock_decides_lateness_not_the_senders(servers: Servers) -> None:
