@@ -34,6 +34,29 @@ CATALOGUE: dict[str, FindingType] = {
         "Tệp {file} có định dạng {extension}, hệ thống chưa đọc được định dạng này.",
         "Mở tệp bằng Excel, chọn File → Save As → Excel Workbook (.xlsx), rồi gửi lại tệp .xlsx.",
     ),
+    # Containers
+    "ARCHIVE_FORMAT_UNSUPPORTED": FindingType(
+        W,
+        "Tệp {file} là {kind}; hệ thống chỉ mở được tệp nén .zip nên chưa đọc được các tệp bên trong.",
+        "Đính kèm trực tiếp từng tệp vào thư (không cần nén), hoặc nén lại dạng .zip (chuột phải "
+        "vào thư mục → Send to → Compressed (zipped) folder) rồi gửi lại.",
+    ),
+    "ARCHIVE_UNREADABLE": FindingType(
+        W,
+        "Không mở được tệp nén {file}: {reason}.",
+        "Đính kèm trực tiếp từng tệp vào thư (không cần nén) rồi gửi lại.",
+    ),
+    "ARCHIVE_PASSWORD_PROTECTED": FindingType(
+        W,
+        "Tệp {entry} trong tệp nén {file} có đặt mật khẩu nên hệ thống không mở được.",
+        "Nén lại không đặt mật khẩu, hoặc đính kèm trực tiếp tệp đó vào thư rồi gửi lại.",
+    ),
+    "TNEF_UNREADABLE": FindingType(
+        W,
+        "Thư được Outlook gửi kèm dạng {file} (winmail.dat) mà hệ thống không đọc được ({reason}).",
+        "Trong Outlook, chọn File → Options → Mail → Compose messages in this format: HTML (Tệp → "
+        "Tùy chọn → Thư → Soạn thư theo định dạng: HTML), rồi gửi lại thư kèm các tệp.",
+    ),
     "LIST_UNREADABLE": FindingType(
         E,
         "Không mở được tệp {file}: {reason}.",

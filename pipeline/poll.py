@@ -1,7 +1,7 @@
 """One poll cycle, and the order of the stages a message goes through.
 
     fetch   -> ledger row + raw bytes stored (one commit per batch, with the folder's cursor)
-    process -> parse, skip copies, guard, identify, extract, validate, store, queue the reply
+    process -> parse, skip copies, guard, identify, unpack, extract, validate, store, queue the reply
                (one commit per message: the outcome and its reply land together or not at all)
     file    -> move or flag handled mail in the mailbox
     send    -> deliver queued replies
@@ -50,6 +50,7 @@ from pipeline.reply import (
     group_findings,
 )
 from pipeline.send import Transport, deliver_due, queue_email
+from pipeline.unpack import ARCHIVE_EXTENSIONS, is_tnef, unpack
 from pipeline.validate import validate
 from storage import repository
 from storage.files import FileStore
@@ -153,8 +154,8 @@ def fetch_into_ledger(engine: Engine, mailbox: Mailbox, report: PollReport) -> N
 
 
 def _looks_like_submission(mail: ParsedEmail) -> bool:
-    sheets = SPREADSHEET_EXTENSIONS | UNSUPPORTED_SPREADSHEET_EXTENSIONS
-    return any(a.extension in sheets for a in mail.attachments)
+    sheets = SPREADSHEET_EXTENSIONS | UNSUPPORTED_SPREADSHEET_EXTENSIONS | ARCHIVE_EXTENSIONS
+    return any(a.extension in sheets or is_tnef(a) for a in mail.attachments)
 
 
 def _answers_us(session: Session, mail: ParsedEmail) -> bool:
@@ -179,7 +180,9 @@ def _handle_submission(
     campaign, mailbox = ctx.campaign, ctx.settings.mailbox
     unit = campaign.unit_by_sender[mail.from_address]
     received_at = message.received_at or message.fetched_at
-    extraction = extract(mail.attachments, campaign)
+    unpacked = unpack(mail.attachments)
+    extraction = extract(unpacked.attachments, campaign)
+    extraction.findings[:0] = unpacked.findings
     verdict = validate(extraction, unit, campaign, received_at)
     late = any(f.code == "LATE_SUBMISSION" for f in verdict.findings)
     if not verdict.accepted:
@@ -188,7 +191,8 @@ def _handle_submission(
         status = SubmissionStatus.ACCEPTED_LATE
     else:
         status = SubmissionStatus.ACCEPTED
-    stored = {a.sha256: ctx.files.put(a.payload) for a in mail.attachments if not a.inline}
+    # The files as read (out of any archive); the containers stay in the stored raw message.
+    stored = {a.sha256: ctx.files.put(a.payload) for a in unpacked.attachments if not a.inline}
     submission, previous = repository.store_submission(
         session,
         message=message,

@@ -95,9 +95,10 @@ MAX_FILENAME_CHARS = 120
 
 
 def safe_filename(name: object, fallback: str = "khong-ten") -> str:
-    """An attachment's name fit to show and log: no folders ("../../x"), no control characters
-    (a terminal escape in a log), at most MAX_FILENAME_CHARS long with the extension kept."""
-    text = "".join(c for c in clean(name) if unicodedata.category(c) != "Cc")
+    """An attachment's name fit to show and log: no folders ("../../x"), no control or format
+    characters (a terminal escape in a log; a right-to-left override that shows "xlsx.exe" as
+    "exe.xlsx"), at most MAX_FILENAME_CHARS long with the extension kept."""
+    text = "".join(c for c in clean(name) if unicodedata.category(c) not in {"Cc", "Cf"})
     text = clean(re.split(r"[/\\]", text)[-1]).lstrip(".")
     if len(text) > MAX_FILENAME_CHARS:
         stem, dot, ext = text.rpartition(".")

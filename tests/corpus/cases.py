@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import struct
 import unicodedata
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -198,6 +199,56 @@ VNI_AWARD = "Baèng khen cuûa Chuû tòch UBND tænh"
 
 def legacy_rows(header: Sequence[object], names: Sequence[str], award: str, summary: str) -> Rows:
     return [header, *[[i, n, 1980, "", award, summary] for i, n in enumerate(names, 1)]]
+
+
+# --- containers -------------------------------------------------------------------------------
+
+
+def zip_archive(files: Mapping[str, bytes], name_encoding: str | None = None) -> bytes:
+    """A .zip; with `name_encoding`, entry names are written in that encoding without the UTF-8
+    flag, as Windows' own "Compressed (zipped) folder" and older archivers do."""
+    out = io.BytesIO()
+    renames: dict[bytes, bytes] = {}
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for i, (name, data) in enumerate(files.items()):
+            if name_encoding is None:
+                archive.writestr(name, data)
+                continue
+            raw = to_cp1258(name) if name_encoding == "cp1258" else name.encode(name_encoding)
+            # zipfile flags every non-ASCII name as UTF-8, so an ASCII stand-in of the same
+            # length is written and swapped for the legacy bytes afterwards.
+            stand_in = f"@{i:03d}@".ljust(len(raw), "#").encode()
+            archive.writestr(stand_in.decode(), data)
+            renames[stand_in] = raw
+    blob = out.getvalue()
+    for stand_in, raw in renames.items():
+        assert blob.count(stand_in) == 2  # the local header and the central directory
+        blob = blob.replace(stand_in, raw)
+    return blob
+
+
+def tnef(files: Sequence[tuple[str, bytes]]) -> bytes:
+    """Outlook's winmail.dat (TNEF) holding `files`, the long names as MAPI Unicode properties."""
+
+    def attribute(level: int, name: int, kind: int, data: bytes) -> bytes:
+        head = struct.pack("<BHHI", level, name, kind, len(data))
+        return head + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+    def unicode_property(tag: int, text: str) -> bytes:
+        value = text.encode("utf-16-le") + b"\0\0"
+        value += b"\0" * (-len(value) % 4)
+        return struct.pack("<IHHII", 1, 0x001F, tag, 1, len(text.encode("utf-16-le")) + 2) + value
+
+    out = struct.pack("<IH", 0x223E9F78, 0x5A1B)
+    out += attribute(1, 0x9006, 0x0008, struct.pack("<I", 0x00010000))  # TNEF version
+    out += attribute(1, 0x9007, 0x0006, struct.pack("<II", 1258, 0))  # OEM code page
+    for name, data in files:
+        out += attribute(2, 0x9002, 0x0006, struct.pack("<HIIHI", 1, 0xFFFFFFFF, 0, 0, 0))
+        short = to_cp1258(name[:8] + PurePosixPath(name).suffix) + b"\0"
+        out += attribute(2, 0x8010, 0x0001, short)  # the 8.3 title, in the sender's code page
+        out += attribute(2, 0x800F, 0x0006, data)
+        out += attribute(2, 0x9005, 0x0006, unicode_property(0x3707, name))  # long file name
+    return out
 
 
 # --- mails ------------------------------------------------------------------------------------

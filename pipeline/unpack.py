@@ -1,0 +1,213 @@
+"""Open the containers units put their files in: .zip archives and Outlook's winmail.dat.
+
+A unit may zip the whole dossier (folders inside folders, names written by Windows in its own code
+page) or send from an Outlook that wraps every attachment in a TNEF `winmail.dat`. The files inside
+take the container's place in the list of attachments, so the later stages never see the wrapping.
+Limits are checked on an archive's directory before anything is unpacked and again on the bytes
+actually read; nothing is written to disk, so no entry name can reach outside anything. What cannot
+be opened (.rar, .7z, a password, damage, a bomb) becomes a finding that says how to send instead.
+"""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from tnefparse import TNEF
+
+from pipeline.findings import finding
+from pipeline.formats import (
+    MAX_ENTRIES,
+    MAX_UNPACKED_BYTES,
+    FileKind,
+    Unreadable,
+    check_zip_limits,
+    identify,
+)
+from pipeline.model import Attachment, Finding, Location
+from pipeline.text import safe_filename
+
+ARCHIVE_EXTENSIONS = frozenset({".zip", ".rar", ".7z"})
+MAX_DEPTH = 3  # an archive in an archive in an archive, and no deeper
+_UNSUPPORTED_ARCHIVES = frozenset({FileKind.RAR, FileKind.SEVEN_ZIP})
+# Files that archivers and file managers add on their own; never part of a dossier.
+_CLUTTER = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+_ZIP_UTF8_FLAG = 0x800
+_ZIP_ENCRYPTED_FLAG = 0x1
+_OCTET_STREAM = "application/octet-stream"
+_CONTENT_TYPES = {
+    FileKind.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    FileKind.XLSM: "application/vnd.ms-excel.sheet.macroEnabled.12",
+    FileKind.XLS: "application/vnd.ms-excel",
+    FileKind.ODS: "application/vnd.oasis.opendocument.spreadsheet",
+    FileKind.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    FileKind.PDF: "application/pdf",
+    FileKind.PNG: "image/png",
+    FileKind.JPEG: "image/jpeg",
+}
+
+
+@dataclass
+class _Budget:
+    """What all the archives of one message may unpack, together."""
+
+    bytes_left: int
+    entries_left: int
+
+
+@dataclass
+class Unpacked:
+    attachments: list[Attachment] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def is_tnef(attachment: Attachment) -> bool:
+    return attachment.content_type in {
+        "application/ms-tnef",
+        "application/vnd.ms-tnef",
+    } or attachment.filename.lower() in {"winmail.dat", "win.dat"}
+
+
+def repair_entry_name(info: zipfile.ZipInfo) -> str:
+    """An entry's name as its author wrote it.
+
+    Without the UTF-8 flag, zipfile decodes names as CP437 (the zip standard's default), which
+    turns what Windows wrote in its own code page, or UTF-8 written without the flag, into
+    mojibake; the original bytes are recovered and decoded as UTF-8, else Windows-1258."""
+    if info.flag_bits & _ZIP_UTF8_FLAG:
+        return info.filename
+    try:
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
+        return info.filename
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return unicodedata.normalize("NFC", raw.decode("cp1258", errors="replace"))
+
+
+def _member(name: str, payload: bytes) -> Attachment:
+    kind = identify(payload)
+    return Attachment(
+        filename=safe_filename(name),
+        content_type=_CONTENT_TYPES.get(kind, _OCTET_STREAM),
+        payload=payload,
+    )
+
+
+class _Unpacker:
+    def __init__(self, max_bytes: int, max_entries: int) -> None:
+        self.result = Unpacked()
+        self.budget = _Budget(max_bytes, max_entries)
+
+    def note(self, code: str, file: str, **params: Any) -> None:
+        self.result.findings.append(finding(code, location=Location(file), file=file, **params))
+
+    def take(self, attachment: Attachment, depth: int) -> None:
+        if attachment.inline:
+            self.result.attachments.append(attachment)
+            return
+        kind = identify(attachment.payload)
+        if is_tnef(attachment):
+            self.tnef(attachment, depth)
+        elif kind is FileKind.ZIP:
+            self.zip(attachment, depth)
+        elif kind in _UNSUPPORTED_ARCHIVES:
+            self.note("ARCHIVE_FORMAT_UNSUPPORTED", attachment.filename, kind=kind.value)
+        elif attachment.extension in ARCHIVE_EXTENSIONS and kind is FileKind.UNKNOWN:
+            self.note(
+                "ARCHIVE_UNREADABLE",
+                attachment.filename,
+                reason="tệp bị hỏng hoặc không phải tệp nén",
+            )
+        else:
+            self.result.attachments.append(attachment)
+
+    def inside(self, members: Iterable[Attachment], depth: int) -> None:
+        for member in members:
+            if depth + 1 >= MAX_DEPTH and identify(member.payload) is FileKind.ZIP:
+                self.note(
+                    "ARCHIVE_UNREADABLE",
+                    member.filename,
+                    reason=f"tệp nén lồng trong tệp nén quá {MAX_DEPTH} lớp",
+                )
+                continue
+            self.take(member, depth + 1)
+
+    def zip(self, attachment: Attachment, depth: int) -> None:
+        try:
+            check_zip_limits(attachment.payload)
+            members = list(self.zip_members(attachment))
+        except Unreadable as err:
+            self.note("ARCHIVE_UNREADABLE", attachment.filename, reason=str(err))
+            return
+        self.inside(members, depth)
+
+    def zip_members(self, attachment: Attachment) -> Iterable[Attachment]:
+        with zipfile.ZipFile(io.BytesIO(attachment.payload)) as archive:
+            for info in archive.infolist():
+                name = repair_entry_name(info)
+                path = PurePosixPath(name.replace("\\", "/"))
+                if info.is_dir() or path.name.lower() in _CLUTTER or "__MACOSX" in path.parts:
+                    continue
+                if info.flag_bits & _ZIP_ENCRYPTED_FLAG:
+                    self.note("ARCHIVE_PASSWORD_PROTECTED", attachment.filename, entry=path.name)
+                    continue
+                self.budget.entries_left -= 1
+                if self.budget.entries_left < 0 or info.file_size > self.budget.bytes_left:
+                    raise Unreadable("các tệp bên trong quá nhiều hoặc quá lớn")
+                try:
+                    with archive.open(info) as entry:
+                        # zipfile stops at the declared size; the budget holds whatever it says.
+                        payload = entry.read(self.budget.bytes_left + 1)
+                except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+                    raise Unreadable(f"tệp {path.name} bên trong bị hỏng") from err
+                self.budget.bytes_left -= len(payload)
+                if self.budget.bytes_left < 0:
+                    raise Unreadable("các tệp bên trong quá lớn")
+                yield _member(path.name, payload)
+
+    def tnef(self, attachment: Attachment, depth: int) -> None:
+        try:
+            parsed = TNEF(attachment.payload, do_checksum=False)
+            members = [
+                _member(_tnef_name(a, parsed.codepage, i), bytes(a.data))
+                for i, a in enumerate(parsed.attachments, start=1)
+                if a.data
+            ]
+        except Exception as err:  # tnefparse raises whatever the damage leads to
+            self.note("TNEF_UNREADABLE", attachment.filename, reason=type(err).__name__)
+            return
+        if sum(len(m.payload) for m in members) > self.budget.bytes_left:
+            self.note("TNEF_UNREADABLE", attachment.filename, reason="các tệp bên trong quá lớn")
+            return
+        self.budget.bytes_left -= sum(len(m.payload) for m in members)
+        self.inside(members, depth)
+
+
+def _tnef_name(attachment: Any, codepage: str | None, number: int) -> str:
+    try:
+        return str(attachment.long_filename())
+    except (UnicodeDecodeError, AttributeError):
+        # tnefparse reads the short title as UTF-8; Outlook writes it in the sender's code page.
+        raw = getattr(attachment, "_name", b"")
+        if isinstance(raw, bytes) and raw:
+            return raw.decode(codepage or "cp1258", errors="replace").strip("\x00")
+        return f"tep-{number}"
+
+
+def unpack(
+    attachments: Iterable[Attachment],
+    max_bytes: int = MAX_UNPACKED_BYTES,
+    max_entries: int = MAX_ENTRIES,
+) -> Unpacked:
+    """The message's files with every container replaced by what it holds."""
+    unpacker = _Unpacker(max_bytes, max_entries)
+    for attachment in attachments:
+        unpacker.take(attachment, depth=0)
+    return unpacker.result
