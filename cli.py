@@ -201,6 +201,7 @@ def poll(ctx: typer.Context) -> None:
         Outcome.DUPLICATE: "thư trùng",
         Outcome.CORRESPONDENCE: "thư trao đổi",
         Outcome.SUSPICIOUS: "thư nghi giả mạo",
+        Outcome.TOO_LARGE: "thư quá lớn",
     }
     handled = (
         ", ".join(f"{n} {labels.get(Outcome(k), k)}" for k, n in report.outcomes.items())
@@ -343,7 +344,11 @@ def _status_data(application: App) -> dict[str, Any]:
         unknown = [
             describe(m)
             for m in repository.messages_with_outcome(
-                session, Outcome.UNKNOWN_SENDER, Outcome.SUSPICIOUS, Outcome.CORRESPONDENCE
+                session,
+                Outcome.UNKNOWN_SENDER,
+                Outcome.SUSPICIOUS,
+                Outcome.CORRESPONDENCE,
+                Outcome.TOO_LARGE,
             )
         ]
         stuck = [
@@ -389,7 +394,7 @@ def _status_data(application: App) -> dict[str, Any]:
                 for k in NomineeKind
             },
         },
-        "unknown_senders_and_correspondence": unknown,
+        "to_read": unknown,
         "not_processed": stuck,
         "outbox": outbox,
         "mail_problems": mail_problems,
@@ -439,9 +444,11 @@ def status(
         f"\nĐã tiếp nhận: {t['accepted']['collective']}/{t['allocation']['collectives']} tập thể, "
         f"{t['accepted']['individual']}/{t['allocation']['individuals']} cá nhân."
     )
-    if data["unknown_senders_and_correspondence"]:
-        typer.echo("\nThư từ địa chỉ chưa đăng ký hoặc thư trao đổi (cần người xem):")
-        for m in data["unknown_senders_and_correspondence"]:
+    if data["to_read"]:
+        typer.echo(
+            "\nThư cần người đọc (địa chỉ chưa đăng ký, nghi giả mạo, quá lớn, thư trao đổi):"
+        )
+        for m in data["to_read"]:
             typer.echo(f"  #{m['id']} {m['from']} – {m['subject']} ({m['detail']})")
     if data["not_processed"]:
         typer.echo("\nThư chưa xử lý được (xem lỗi, sửa rồi chạy `intake reprocess SỐ`):")

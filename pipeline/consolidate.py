@@ -83,7 +83,7 @@ class Snapshot:
     taken_at: datetime
     units: tuple[UnitEntry, ...]
     history: tuple[SubmissionEntry, ...]  # every submission, oldest first
-    unknown_senders: tuple[MessageEntry, ...] = ()
+    to_read: tuple[MessageEntry, ...] = ()
     not_processed: tuple[MessageEntry, ...] = ()
     failed_mail: tuple[FailedMail, ...] = ()
 

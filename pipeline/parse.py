@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email
+import email.parser
 import email.utils
 from datetime import UTC, datetime
 from email import policy
@@ -105,12 +106,31 @@ def _attachments(parsed: Any) -> tuple[Attachment, ...]:
     return tuple(result)
 
 
+def parse_headers(raw: bytes) -> ParsedEmail:
+    """Only the headers: for a message too large to unpack, enough to decide whether and how to
+    answer it without holding its attachments in memory."""
+    msg = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(msg, EmailMessage)
+    return _from_headers(msg, body="", attachments=(), defects=())
+
+
 def parse_message(raw: bytes) -> ParsedEmail:
     msg = email.message_from_bytes(raw, policy=policy.default)
     assert isinstance(msg, EmailMessage)
     parsed = mailparser.parse_from_bytes(raw)
-    from_address, from_name = _sender(msg)
     body = parsed.text_plain[0] if parsed.text_plain else ""
+    return _from_headers(
+        msg,
+        body=body,
+        attachments=_attachments(parsed),
+        defects=tuple(str(d) for d in (parsed.defects or ())),
+    )
+
+
+def _from_headers(
+    msg: EmailMessage, body: str, attachments: tuple[Attachment, ...], defects: tuple[str, ...]
+) -> ParsedEmail:
+    from_address, from_name = _sender(msg)
     return ParsedEmail(
         message_id=_header(msg, "Message-ID"),
         from_address=from_address,
@@ -120,6 +140,6 @@ def parse_message(raw: bytes) -> ParsedEmail:
         references=_header(msg, "References"),
         headers={h: _header(msg, h) for h in KEPT_HEADERS if msg.get(h) is not None},
         body_text=body,
-        attachments=_attachments(parsed),
-        defects=tuple(str(d) for d in (parsed.defects or ())),
+        attachments=attachments,
+        defects=defects,
     )

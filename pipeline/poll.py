@@ -41,13 +41,15 @@ from pipeline.extract import extract
 from pipeline.fetch import Cursor, Mailbox, MailboxUnavailable, MessageRef
 from pipeline.guard import automatic_reason, forged_sender_reason
 from pipeline.model import ParsedEmail, Severity
-from pipeline.parse import parse_message
+from pipeline.parse import parse_headers, parse_message
 from pipeline.reply import (
     SubmissionReply,
     compose_how_to_submit,
     compose_submission_reply,
+    compose_too_large,
     count_rows,
     group_findings,
+    megabytes,
 )
 from pipeline.send import Transport, deliver_due, queue_email
 from pipeline.unpack import ARCHIVE_EXTENSIONS, is_tnef, unpack
@@ -236,10 +238,38 @@ def _handle_submission(
         message.outcome_detail += "; không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này"
 
 
+def _answer_too_large(
+    session: Session,
+    ctx: Context,
+    message: InboundMessage,
+    mail: ParsedEmail,
+    size: int,
+    now: datetime,
+) -> None:
+    """A unit's message over the size limit: kept, not unpacked, answered with the limit. It is
+    no submission, so a dossier the unit sent earlier stands."""
+    message.outcome = Outcome.TOO_LARGE
+    message.mailbox_folder = ctx.settings.mailbox.rejected_folder
+    message.outcome_detail = f"thư {megabytes(size)} MB, vượt giới hạn"
+    if _reply_allowed(session, ctx, mail.from_address, now):
+        answer = compose_too_large(
+            mail,
+            ctx.campaign,
+            ctx.settings.outgoing.from_name,
+            now,
+            size=size,
+            limit=ctx.settings.mailbox.max_message_bytes,
+            received_at=message.received_at or message.fetched_at,
+        )
+        queue_email(session, answer, "too_large", message.id)
+
+
 def process_message(session: Session, ctx: Context, message: InboundMessage, now: datetime) -> None:
     """Decide what a stored message is and store the outcome (and its reply) in `session`."""
     mailbox = ctx.settings.mailbox
-    mail = parse_message(repository.raw_bytes(session, message.id or 0))
+    raw = repository.raw_bytes(session, message.id or 0)
+    too_large = len(raw) > mailbox.max_message_bytes
+    mail = parse_headers(raw) if too_large else parse_message(raw)
     message.from_address = mail.from_address
     message.subject = mail.subject[:500]
     message.message_id = mail.message_id
@@ -277,6 +307,8 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
     elif robot is not None:
         message.outcome, message.outcome_detail = Outcome.AUTOMATIC, f"thư tự động ({robot})"
         message.mailbox_folder = mailbox.processed_folder
+    elif too_large:
+        _answer_too_large(session, ctx, message, mail, len(raw), now)
     elif not mail.attachments and repository.replies_since(
         session, mail.from_address, now - timedelta(hours=24), kind=NOTHING_ATTACHED
     ):

@@ -202,3 +202,29 @@ def compose_how_to_submit(
 ) -> EmailMessage:
     msg = _base_message(original, campaign, from_name, now)
     return _render(msg, "how_to_submit", c=campaign, sender=original.from_address)
+
+
+def megabytes(size: int) -> str:
+    """A size as a Vietnamese reader writes it: "31,5"."""
+    return f"{size / 1024 / 1024:.1f}".replace(".", ",")
+
+
+def compose_too_large(
+    original: ParsedEmail,
+    campaign: Campaign,
+    from_name: str,
+    now: datetime,
+    *,
+    size: int,
+    limit: int,
+    received_at: datetime,
+) -> EmailMessage:
+    msg = _base_message(original, campaign, from_name, now)
+    return _render(
+        msg,
+        "too_large",
+        c=campaign,
+        size=megabytes(size),
+        limit=megabytes(limit),
+        received=local_time(received_at, campaign),
+    )

@@ -32,6 +32,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # same content or Message-ID as an earlier message
     CORRESPONDENCE = "correspondence"  # a unit answering one of our replies, nothing attached
     SUSPICIOUS = "suspicious"  # a unit's address, but the server says DKIM/DMARC failed
+    TOO_LARGE = "too_large"  # over mailbox.max_message_bytes: kept and answered, not unpacked
 
 
 class SubmissionStatus(StrEnum):

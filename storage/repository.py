@@ -519,9 +519,11 @@ def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
         taken_at=now,
         units=tuple(units),
         history=tuple(entries.values()),
-        unknown_senders=tuple(
+        to_read=tuple(
             _message_entry(m)
-            for m in messages_with_outcome(session, Outcome.UNKNOWN_SENDER, Outcome.SUSPICIOUS)
+            for m in messages_with_outcome(
+                session, Outcome.UNKNOWN_SENDER, Outcome.SUSPICIOUS, Outcome.TOO_LARGE
+            )
         ),
         not_processed=tuple(
             _message_entry(m)

@@ -4,6 +4,7 @@ arrives over SMTP, the stored state and the mailbox folders."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import timedelta
 from email.message import EmailMessage
@@ -148,6 +149,35 @@ def test_an_error_report_carries_the_list_with_the_faulty_cell_marked(servers: S
     assert award_cell.comment is not None and "Giấy khen của huyện" in award_cell.comment.text
 
 
+def test_a_message_over_the_size_limit_is_kept_answered_and_leaves_the_dossier_standing(
+    servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTAKE_MAILBOX__MAX_MESSAGE_BYTES", str(300_000))
+    servers.append(snv_submission(), vn(20))
+    spec = NominationList("Sở Nội vụ", collectives(["Phòng Xây dựng chính quyền"]), people("Lò", 2))
+    photos = File("Ảnh chụp tờ trình.jpg", b"\xff\xd8\xff\xe0" + os.urandom(400_000), "image/jpeg")
+    servers.append(
+        build_email(
+            sender=SNV, sender_name="Sở Nội vụ", subject="Bổ sung", files=[*dossier(spec), photos]
+        ),
+        vn(21),
+    )
+    output = intake(servers, "poll")
+    assert "1 thư quá lớn" in output
+    first, second = servers.replies(SNV)
+    assert "đã TIẾP NHẬN" in body(first)
+    text = body(second)
+    assert "vượt giới hạn 0,3 MB" in text and "CHƯA ĐỌC" in text
+    assert "hồ sơ đó vẫn giữ nguyên" in text
+    [accepted] = submissions(servers)  # the big message made no submission
+    assert (accepted.status, accepted.individuals) == ("accepted", 3)
+    big = ledger(servers)[1]
+    assert (big.outcome, big.state) == (Outcome.TOO_LARGE, MessageState.DONE)
+    assert servers.dovecot.folder_counts(servers.user)["Rejected"] == 1
+    status = json.loads(intake(servers, "status", "--json"))
+    assert [m["from"] for m in status["to_read"]] == [SNV]
+
+
 def test_the_servers_clock_decides_lateness_not_the_senders(servers: Servers) -> None:
     # The Date header says the 20th; the mail server received it on the 26th.
     servers.append(snv_submission(), vn(26, 8, 30))
@@ -176,7 +206,7 @@ def test_unknown_senders_are_kept_and_only_answered_when_they_send_a_list(server
     assert submissions(servers) == []
     assert [m.outcome for m in ledger(servers)] == [Outcome.UNKNOWN_SENDER, Outcome.UNKNOWN_SENDER]
     status = json.loads(intake(servers, "status", "--json"))
-    assert [m["from"] for m in status["unknown_senders_and_correspondence"]] == [
+    assert [m["from"] for m in status["to_read"]] == [
         "xabanbo@gmail.com",
         "ai.do@gmail.com",
     ]
@@ -454,5 +484,5 @@ def test_a_forged_unit_address_is_kept_but_never_answered(servers: Servers) -> N
     [reply] = servers.replies(SNV)  # only the genuine one is answered
     assert "Bản thật" in str(reply["Subject"])
     assert len(submissions(servers)) == 1
-    listed = json.loads(intake(servers, "status", "--json"))["unknown_senders_and_correspondence"]
+    listed = json.loads(intake(servers, "status", "--json"))["to_read"]
     assert [m["id"] for m in listed] == [forged.id]
