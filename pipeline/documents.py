@@ -1,16 +1,24 @@
-"""Recognise dossier papers (Tờ trình, Biên bản, Tóm tắt / Báo cáo thành tích) by file name.
+"""Recognise dossier papers (Tờ trình, Biên bản, Tóm tắt / Báo cáo thành tích) by name or text.
 
 Names are matched without diacritics or case, with spaces, underscores or nothing between words
-("Tờ trình.pdf", "to_trinh.docx", "ToTrinh.pdf", "TTr 12.pdf").
+("Tờ trình.pdf", "to_trinh.docx", "ToTrinh.pdf", "TTr 12.pdf"). A file whose name says nothing
+("scan0001.pdf", "Văn bản.docx") is recognised by its title when its text can be read: Word
+(.docx), OpenDocument (.odt) or a PDF with a text layer. A photo of a page has no text to read.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 import re
+import zipfile
 from pathlib import PurePosixPath
 
+from defusedxml import ElementTree
+from pypdf import PdfReader
+
 from config.campaign import DocumentKind
-from pipeline.formats import CLAIMED_BY_EXTENSION
+from pipeline.formats import CLAIMED_BY_EXTENSION, FileKind, check_zip_limits
 from pipeline.text import compact, contains_phrase, fold
 
 # The formats pipeline.formats reads (.xlsx, .xlsm, .xls, .ods, .csv).
@@ -56,3 +64,65 @@ def mentions_name(filename: str, name: str) -> bool:
     """Whether a file name carries a nominee's name ("BCTT_Nguyen_Van_An.pdf", "Nguyễn Văn An")."""
     wanted = compact(name)
     return bool(wanted) and wanted in compact(PurePosixPath(filename).stem)
+
+
+# How much of a document is read to find its title: the title sits on the first page.
+TEXT_CHARS = 3000
+PDF_PAGES = 2
+_XML_BYTES = 5 * 1024 * 1024
+_BODY_PARTS = {FileKind.DOCX: "word/document.xml", FileKind.ODT: "content.xml"}
+# Titles as they head the papers; the one nearest the top wins (a Tờ trình mentions "báo cáo
+# thành tích" further down, a Báo cáo thành tích does not start with "tờ trình").
+_TITLES = (
+    (DocumentKind.TO_TRINH, "to trinh"),
+    (DocumentKind.BIEN_BAN, "bien ban"),
+    (DocumentKind.TOM_TAT_THANH_TICH, "tom tat thanh tich"),
+    (DocumentKind.BAO_CAO_THANH_TICH, "bao cao thanh tich"),
+    (DocumentKind.NOMINATION_LIST, "danh sach"),
+)
+
+
+def _paragraphs_text(xml: bytes) -> str:
+    """The text of a Word or OpenDocument body, paragraph by paragraph (runs joined as typed)."""
+    root = ElementTree.fromstring(xml)
+    return "\n".join(
+        "".join(element.itertext()) for element in root.iter() if element.tag.endswith("}p")
+    )
+
+
+def document_text(payload: bytes, kind: FileKind) -> str:
+    """The first TEXT_CHARS characters of a document's text; "" when it has none we can read."""
+    try:
+        if kind is FileKind.PDF:
+            reader = PdfReader(io.BytesIO(payload))
+            text = "\n".join(page.extract_text() or "" for page in reader.pages[:PDF_PAGES])
+        elif kind in _BODY_PARTS:
+            check_zip_limits(payload)
+            with (
+                zipfile.ZipFile(io.BytesIO(payload)) as archive,
+                archive.open(_BODY_PARTS[kind]) as body,
+            ):
+                text = _paragraphs_text(body.read(_XML_BYTES))
+        else:
+            return ""
+    except Exception:  # a damaged or hostile document is simply not read
+        return ""
+    return text[:TEXT_CHARS]
+
+
+def classify_text(text: str) -> DocumentKind:
+    folded = fold(text)
+    found = []
+    for kind, title in _TITLES:
+        match = re.search(rf"(?<![0-9a-z]){title}(?![0-9a-z])", folded)
+        if match:
+            found.append((match.start(), kind))
+    return min(found, key=lambda hit: hit[0])[1] if found else DocumentKind.OTHER
+
+
+def classify_by_content(payload: bytes, kind: FileKind) -> DocumentKind:
+    return classify_text(document_text(payload, kind))
+
+
+# pypdf reports every quirk of a damaged PDF as a warning; the outcome is what matters here.
+logging.getLogger("pypdf").setLevel(logging.ERROR)

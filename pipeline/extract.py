@@ -23,6 +23,7 @@ from config.campaign import Campaign, DocumentKind, NomineeKind
 from pipeline.documents import (
     SPREADSHEET_EXTENSIONS,
     UNSUPPORTED_SPREADSHEET_EXTENSIONS,
+    classify_by_content,
     classify_document,
 )
 from pipeline.findings import finding
@@ -571,6 +572,8 @@ def extract(attachments: Iterable[Attachment], campaign: Campaign) -> Extraction
             result.documents.append(_as_document(attachment, DocumentKind.NOMINATION_LIST))
         else:
             kind = classify_document(attachment.filename)
+            if kind is DocumentKind.OTHER:  # the name says nothing: the title may
+                kind = classify_by_content(attachment.payload, content)
             if kind is DocumentKind.NOMINATION_LIST:
                 word_lists.append(attachment.filename)
             elif kind is DocumentKind.OTHER:

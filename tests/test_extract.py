@@ -9,10 +9,11 @@ import pytest
 from openpyxl import Workbook
 
 from config.campaign import Campaign, DocumentKind, NomineeKind
-from pipeline.documents import classify_document
+from pipeline.documents import classify_document, classify_text
 from pipeline.extract import extract, parse_birth_year, parse_percent
 from pipeline.model import Attachment, Extraction
 from samples.factories import PM, PROVINCIAL, XLSX
+from tests.corpus.cases import BIEN_BAN_TEXT, FILES, TO_TRINH_TEXT, docx
 
 Rows = list[list[object]]
 
@@ -223,6 +224,45 @@ def test_inline_images_are_not_documents(campaign: Campaign) -> None:
 )
 def test_documents_are_recognised_by_name(name: str, kind: DocumentKind) -> None:
     assert classify_document(name) is kind
+
+
+SCANNED_TO_TRINH = (FILES / "scan-0001.pdf").read_bytes()  # LibreOffice's PDF, with a text layer
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "kind"),
+    [
+        ("scan-0001.pdf", SCANNED_TO_TRINH, DocumentKind.TO_TRINH),
+        ("Văn bản 2.docx", docx(BIEN_BAN_TEXT), DocumentKind.BIEN_BAN),
+        (
+            "Tai lieu.docx",
+            docx(["BÁO CÁO TÓM TẮT THÀNH TÍCH", "Đề nghị tặng Bằng khen"]),
+            DocumentKind.TOM_TAT_THANH_TICH,
+        ),
+        (
+            "Doc1.docx",
+            docx(["BÁO CÁO THÀNH TÍCH ĐỀ NGHỊ TẶNG BẰNG KHEN", "Lò Thị Mai"]),
+            DocumentKind.BAO_CAO_THANH_TICH,
+        ),
+        ("IMG_2041.jpg", b"\xff\xd8\xff\xe0 a photo of a signed page", DocumentKind.OTHER),
+        ("scan-0002.pdf", SCANNED_TO_TRINH[:400], DocumentKind.OTHER),  # damaged: not read
+        ("Doc2.docx", docx(["Kính gửi Sở Nội vụ"]), DocumentKind.OTHER),
+    ],
+)
+def test_documents_whose_names_say_nothing_are_recognised_by_their_title(
+    campaign: Campaign, name: str, payload: bytes, kind: DocumentKind
+) -> None:
+    result = extract([Attachment(name, "application/octet-stream", payload)], campaign)
+    [document] = result.documents
+    assert document.kind is kind
+    unrecognised = "DOCUMENT_UNRECOGNISED" in codes(result)
+    assert unrecognised is (kind is DocumentKind.OTHER)
+
+
+def test_the_title_nearest_the_top_decides() -> None:
+    # A Tờ trình lists what comes with it; the letter's own title is above.
+    assert classify_text("\n".join(TO_TRINH_TEXT)) is DocumentKind.TO_TRINH
+    assert classify_text("BIÊN BẢN họp xét duyệt tờ trình") is DocumentKind.BIEN_BAN
 
 
 @pytest.mark.parametrize(

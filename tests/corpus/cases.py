@@ -201,6 +201,61 @@ def legacy_rows(header: Sequence[object], names: Sequence[str], award: str, summ
     return [header, *[[i, n, 1980, "", award, summary] for i, n in enumerate(names, 1)]]
 
 
+# --- documents --------------------------------------------------------------------------------
+
+TO_TRINH_TEXT = (
+    "ỦY BAN NHÂN DÂN HUYỆN TAM ĐƯỜNG",
+    "Số: 45/TTr-UBND",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "TỜ TRÌNH",
+    "Về việc đề nghị tặng Bằng khen của Chủ tịch UBND tỉnh",
+    "Kèm theo danh sách và báo cáo thành tích của các tập thể, cá nhân.",
+)
+BIEN_BAN_TEXT = (
+    "ỦY BAN NHÂN DÂN HUYỆN TAM ĐƯỜNG",
+    "BIÊN BẢN",
+    "Họp Hội đồng Thi đua - Khen thưởng",
+    "Hội đồng thống nhất đề nghị danh sách khen thưởng kèm theo tờ trình.",
+)
+
+
+def docx(paragraphs: Sequence[str]) -> bytes:
+    """A Word document as Word saves it, reduced to the parts that carry the text; a title split
+    over two runs, as Word does after an edit."""
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+    def paragraph(text: str) -> str:
+        head, tail = text[: len(text) // 2], text[len(text) // 2 :]
+        runs = "".join(
+            f'<w:r><w:t xml:space="preserve">{part}</w:t></w:r>' for part in (head, tail)
+        )
+        return f"<w:p>{runs}</w:p>"
+
+    body = "".join(paragraph(p) for p in paragraphs)
+    document = f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{w}"><w:body>{body}</w:body></w:document>'
+    content_types = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/word/document.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+    )
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/officeDocument" Target="word/document.xml"/></Relationships>'
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", content_types)
+        archive.writestr("_rels/.rels", rels)
+        archive.writestr("word/document.xml", document)
+    return out.getvalue()
+
+
 # --- containers -------------------------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """Write the corpus out: one .eml per case and expected.json, for reading or replaying by hand.
 
     python -m tests.corpus.generate OUT_DIR        # the cases as files
-    python -m tests.corpus.generate --xls          # (re)make the .xls fixture with LibreOffice
+    python -m tests.corpus.generate --office       # (re)make the .xls and .pdf fixtures with LibreOffice
 
 The cases themselves are defined in tests/corpus/cases.py; this only writes them down.
 """
@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tests.corpus.cases import FILES, all_cases, standard_rows, xlsx
+from tests.corpus.cases import FILES, TO_TRINH_TEXT, all_cases, docx, standard_rows, xlsx
 
 
 def write_corpus(out: Path) -> int:
@@ -36,32 +36,41 @@ def write_corpus(out: Path) -> int:
     return len(expected)
 
 
-def make_xls_fixture() -> Path:
-    """Excel 97-2003 from the standard list, converted by LibreOffice (not needed in CI)."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        raise SystemExit("LibreOffice is needed to make the .xls fixture")
+def _convert(soffice: str, name: str, payload: bytes, to: str) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "danh-sach-excel-97.xlsx"
-        source.write_bytes(xlsx({"Danh sách": standard_rows()}))
+        source = Path(tmp) / name
+        source.write_bytes(payload)
         subprocess.run(
-            [soffice, "--headless", "--convert-to", "xls", "--outdir", tmp, str(source)],
+            [soffice, "--headless", "--convert-to", to, "--outdir", tmp, str(source)],
             check=True,
             capture_output=True,
         )
         FILES.mkdir(exist_ok=True)
-        target = FILES / "danh-sach-excel-97.xls"
-        shutil.copy(Path(tmp) / "danh-sach-excel-97.xls", target)
+        target = FILES / f"{source.stem}.{to}"
+        shutil.copy(Path(tmp) / target.name, target)
     return target
+
+
+def make_office_fixtures() -> list[Path]:
+    """Excel 97-2003 from the standard list and a PDF Tờ trình with a text layer, converted by
+    LibreOffice (not needed in CI: the results are committed)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise SystemExit("LibreOffice is needed to make the office fixtures")
+    return [
+        _convert(soffice, "danh-sach-excel-97.xlsx", xlsx({"Danh sách": standard_rows()}), "xls"),
+        _convert(soffice, "scan-0001.docx", docx(TO_TRINH_TEXT), "pdf"),
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out", nargs="?", type=Path)
-    parser.add_argument("--xls", action="store_true", help="remake the .xls fixture")
+    parser.add_argument("--office", action="store_true", help="remake the LibreOffice fixtures")
     args = parser.parse_args()
-    if args.xls:
-        print(f"wrote {make_xls_fixture()}")
+    if args.office:
+        for path in make_office_fixtures():
+            print(f"wrote {path}")
     if args.out:
         print(f"wrote {write_corpus(args.out)} cases to {args.out}")
 
