@@ -167,9 +167,10 @@ def annotate(
     sheets: Sequence[Sheet],
     findings: Sequence[Finding],
 ) -> AnnotatedCopy | None:
-    """The unit's list with `findings` marked on it; None when no finding points into a sheet."""
+    """The unit's list with `findings` marked on it; None unless an error points at a row of it
+    (the copy is for fixing: a list that is only warned about is not sent back)."""
     chosen = concerns(findings, filename)
-    if not chosen:
+    if not any(f.severity is Severity.ERROR and f.location and f.location.row for f in chosen):
         return None
     opened = _original(payload) if kind in (FileKind.XLSX, FileKind.XLSM) else None
     workbook, by_name = opened or _rebuilt(sheets)

@@ -11,6 +11,7 @@ be opened (.rar, .7z, a password, damage, a bomb) becomes a finding that says ho
 from __future__ import annotations
 
 import io
+import struct
 import unicodedata
 import zipfile
 from collections.abc import Iterable
@@ -37,6 +38,9 @@ MAX_DEPTH = 3  # an archive in an archive in an archive, and no deeper
 _UNSUPPORTED_ARCHIVES = frozenset({FileKind.RAR, FileKind.SEVEN_ZIP})
 # Files that archivers and file managers add on their own; never part of a dossier.
 _CLUTTER = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+_TNEF_SIGNATURE = b"\x78\x9f\x3e\x22"
+_TNEF_HEADER = 6  # signature and key
+_TNEF_ATTRIBUTE_OVERHEAD = 11  # level, id, type, length before the data; checksum after
 _ZIP_UTF8_FLAG = 0x800
 _ZIP_ENCRYPTED_FLAG = 0x1
 _OCTET_STREAM = "application/octet-stream"
@@ -173,6 +177,9 @@ class _Unpacker:
                 yield _member(path.name, payload)
 
     def tnef(self, attachment: Attachment, depth: int) -> None:
+        if not tnef_complete(attachment.payload):
+            self.note("TNEF_UNREADABLE", attachment.filename, reason="tệp bị hỏng hoặc bị cắt cụt")
+            return
         try:
             parsed = TNEF(attachment.payload, do_checksum=False)
             members = [
@@ -188,6 +195,18 @@ class _Unpacker:
             return
         self.budget.bytes_left -= sum(len(m.payload) for m in members)
         self.inside(members, depth)
+
+
+def tnef_complete(payload: bytes) -> bool:
+    """Whether a TNEF stream's last attribute ends within the data. tnefparse quietly
+    returns a cut-short attribute as it is, which would pass half a file for the whole."""
+    if len(payload) < _TNEF_HEADER or payload[:4] != _TNEF_SIGNATURE:
+        return False
+    offset = _TNEF_HEADER
+    while offset + _TNEF_ATTRIBUTE_OVERHEAD <= len(payload):
+        (length,) = struct.unpack_from("<I", payload, offset + 5)
+        offset += _TNEF_ATTRIBUTE_OVERHEAD + length
+    return offset <= len(payload)  # a few bytes of padding after the last attribute are fine
 
 
 def _tnef_name(attachment: Any, codepage: str | None, number: int) -> str:

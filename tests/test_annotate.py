@@ -128,10 +128,16 @@ def test_text_that_looks_like_a_formula_stays_text_in_a_rebuilt_copy(campaign: C
     assert sheet["B8"].data_type == "s"
 
 
-def test_no_copy_for_a_clean_list_or_a_file_that_could_not_be_read(campaign: Campaign) -> None:
+def test_no_copy_for_a_clean_or_only_noted_list_or_a_file_that_could_not_be_read(
+    campaign: Campaign,
+) -> None:
     clean = [row for row in ROWS if row[:1] not in ([2], [3])]
     extraction = extract([Attachment("Danh sách.xlsx", XLSX, unit_workbook(clean))], campaign)
     assert extraction.findings == []
+    assert annotated_copies(extraction.lists_read, extraction.findings) == []
+    warned = [*clean[:-1], [1, "Lò Văn Tám", "năm 80", PROVINCIAL]]
+    extraction = extract([Attachment("Danh sách.xlsx", XLSX, unit_workbook(warned))], campaign)
+    assert [f.code for f in extraction.findings] == ["BIRTH_YEAR_INVALID"]  # a note, no error
     assert annotated_copies(extraction.lists_read, extraction.findings) == []
     broken = extract([Attachment("Danh sách.xlsx", XLSX, b"PK\x03\x04 broken")], campaign)
     assert [f.code for f in broken.findings] == ["LIST_UNREADABLE"]

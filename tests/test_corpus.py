@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from storage.db import make_engine
-from storage.models import FindingRecord, InboundMessage, NomineeRecord, Submission
+from storage.models import DocumentRecord, FindingRecord, InboundMessage, NomineeRecord, Submission
 from tests.conftest import Servers, vn
 from tests.corpus.cases import all_cases
 
@@ -26,6 +26,11 @@ def test_every_corpus_case_gets_its_expected_outcome(servers: Servers) -> None:
     result = CliRunner().invoke(app, ["--config", str(servers.config), "poll"])
     assert result.exit_code == 0, result.output
 
+    annotated = {
+        reply["In-Reply-To"]
+        for reply in servers.replies()
+        if any(a.get_filename().endswith("(đánh dấu lỗi).xlsx") for a in reply.iter_attachments())
+    }
     failures: list[str] = []
     tally: Counter[tuple[str, str]] = Counter()
     with Session(make_engine(servers.db_url)) as session:
@@ -55,6 +60,17 @@ def test_every_corpus_case_gets_its_expected_outcome(servers: Servers) -> None:
                 if submission
                 else []
             )
+            papers = (
+                set(
+                    session.exec(
+                        select(DocumentRecord.kind).where(
+                            DocumentRecord.submission_id == submission.id
+                        )
+                    ).all()
+                )
+                if submission
+                else set()
+            )
             errors = {f.code for f in findings if f.severity == "error"}
             warnings = {f.code for f in findings if f.severity == "warning"}
             expect = case.expect
@@ -70,6 +86,10 @@ def test_every_corpus_case_gets_its_expected_outcome(servers: Servers) -> None:
             missing = [n for n in expect.names if n not in names]
             if missing:
                 problems.append(f"names {missing} not read (got {list(names)})")
+            if not set(expect.papers) <= papers:
+                problems.append(f"papers {sorted(papers)} lack {sorted(expect.papers)}")
+            if (f"<{case.name}@corpus.test>" in annotated) is not expect.annotated:
+                problems.append(f"annotated copy expected: {expect.annotated}")
             if problems:
                 failures.append(f"{case.name}: " + "; ".join(problems))
             reading = (

@@ -166,3 +166,14 @@ def test_workbooks_and_documents_are_not_mistaken_for_archives() -> None:
     workbook = zip_archive({"xl/workbook.xml": b"<workbook/>", "[Content_Types].xml": b"<x/>"})
     result = opened(Attachment("Danh sách.xlsx", "application/zip", workbook))
     assert names(result) == ["Danh sách.xlsx"]
+
+
+def test_a_winmail_dat_cut_short_is_not_taken_for_whole_files() -> None:
+    dat = tnef([(TO_TRINH, PDF_BYTES), (BIEN_BAN, PDF_BYTES * 50)])
+    assert names(opened(Attachment("winmail.dat", "application/ms-tnef", dat + b"\0\0"))) == [
+        TO_TRINH,
+        BIEN_BAN,
+    ]
+    result = opened(Attachment("winmail.dat", "application/ms-tnef", dat[:-300]))
+    assert result.attachments == []
+    assert codes(result) == ["TNEF_UNREADABLE"]

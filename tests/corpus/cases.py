@@ -45,6 +45,8 @@ class Expect:
     warnings: frozenset[str] = frozenset()  # at least these warning codes
     nominees: int | None = None
     names: tuple[str, ...] = ()  # names that must be read exactly so
+    papers: frozenset[str] = frozenset()  # at least these kinds of paper recognised
+    annotated: bool = False  # the reply carries the list back with its problems marked
 
 
 @dataclass(frozen=True)
@@ -299,7 +301,7 @@ def tnef(files: Sequence[tuple[str, bytes]]) -> bytes:
     out += attribute(1, 0x9007, 0x0006, struct.pack("<II", 1258, 0))  # OEM code page
     for name, data in files:
         out += attribute(2, 0x9002, 0x0006, struct.pack("<HIIHI", 1, 0xFFFFFFFF, 0, 0, 0))
-        short = to_cp1258(name[:8] + PurePosixPath(name).suffix) + b"\0"
+        short = to_cp1258(PurePosixPath(name).stem[:8] + PurePosixPath(name).suffix) + b"\0"
         out += attribute(2, 0x8010, 0x0001, short)  # the 8.3 title, in the sender's code page
         out += attribute(2, 0x800F, 0x0006, data)
         out += attribute(2, 0x9005, 0x0006, unicode_property(0x3707, name))  # long file name
@@ -431,12 +433,15 @@ SENDERS = [
 ]
 
 
+Builder = Callable[[str, str], bytes]  # (Message-ID, sender) -> the raw email
+
+
 class Spec(NamedTuple):
     """A case before a sender is chosen for it (one of SENDERS in turn, unless given)."""
 
     name: str
     category: str
-    build: Callable[[str, str], bytes]  # (Message-ID, sender) -> the raw email
+    build: Builder
     expect: Expect
     sender: str | None = None
 
@@ -639,14 +644,14 @@ def _values() -> list[Spec]:
             "errors",
             "DS.xlsx",
             lambda: xlsx({"DS": wrong_award}),
-            Expect("rejected", errors=frozenset({"AWARD_UNKNOWN"})),
+            Expect("rejected", errors=frozenset({"AWARD_UNKNOWN"}), annotated=True),
         ),
         _list_case(
             "error-name-empty",
             "errors",
             "DS.xlsx",
             lambda: xlsx({"DS": empty_name}),
-            Expect("rejected", errors=frozenset({"CELL_EMPTY"})),
+            Expect("rejected", errors=frozenset({"CELL_EMPTY"}), annotated=True),
         ),
         _list_case(
             "error-over-quota",
@@ -684,6 +689,14 @@ def _formats() -> list[Spec]:
             Expect("accepted", warnings=frozenset({"MACROS_IGNORED"}), nominees=2),
         ),
         _list_case("format-ods", "formats", "Danh sách.ods", lambda: ods(rows), ACCEPTED_2, ODS),
+        _list_case(
+            "format-ods-with-a-fault-comes-back-as-xlsx",
+            "formats",
+            "Danh sách.ods",
+            lambda: ods([*rows[:6], person(1, "Trần Thị An", award="Giấy khen huyện"), *rows[7:]]),
+            Expect("rejected", errors=frozenset({"AWARD_UNKNOWN"}), annotated=True),
+            ODS,
+        ),
         _list_case(
             "format-csv-utf8",
             "formats",
@@ -895,9 +908,162 @@ def _mail_shapes() -> list[Spec]:
     ]
 
 
+def _containers() -> list[Spec]:
+    listing = xlsx({"DS": standard_rows()})
+    dossier = {LIST_NAME: listing, **{p.filename: p.payload for p in papers()}}
+    in_folders = {
+        f"Hồ sơ khen thưởng/{LIST_NAME}": listing,
+        **{f"Hồ sơ khen thưởng/Văn bản/{p.filename}": p.payload for p in papers()},
+    }
+    zip_type = "application/x-zip-compressed"  # what Outlook on Windows labels a .zip
+
+    def zipped(files: Mapping[str, bytes], encoding: str | None, client: str) -> Builder:
+        def build(message_id: str, sender: str) -> bytes:
+            archive = Part("Hồ sơ khen thưởng.zip", zip_archive(files, encoding), zip_type)
+            return mail(message_id, sender, [archive], client=client)
+
+        return build
+
+    def only_list_zipped(message_id: str, sender: str) -> bytes:
+        archive = Part("DS.zip", zip_archive({LIST_NAME: listing}), zip_type)
+        return mail(message_id, sender, [archive, *papers()], client="zimbra")
+
+    def escaping(message_id: str, sender: str) -> bytes:
+        hostile = {f"../../../../tmp/{name}": data for name, data in dossier.items()}
+        return mail(message_id, sender, [Part("hs.zip", zip_archive(hostile), zip_type)])
+
+    def bomb(message_id: str, sender: str) -> bytes:
+        archive = zip_archive({LIST_NAME: listing, "dem.bin": b"\0" * 30_000_000})
+        return mail(message_id, sender, [Part("hs.zip", archive, zip_type), *papers()])
+
+    def other_archive(name: str, magic: bytes) -> Builder:
+        def build(message_id: str, sender: str) -> bytes:
+            packed = Part(name, magic + bytes(200), "application/octet-stream")
+            return mail(message_id, sender, [packed, *papers()], client="gmail")
+
+        return build
+
+    def winmail(payload: bytes) -> Builder:
+        def build(message_id: str, sender: str) -> bytes:
+            # Outlook in RTF mode: the body as usual, every file inside one winmail.dat.
+            return mail(message_id, sender, [Part("winmail.dat", payload, "application/ms-tnef")])
+
+        return build
+
+    missing_list = Expect(
+        "rejected",
+        errors=frozenset({"LIST_MISSING"}),
+        warnings=frozenset({"ARCHIVE_FORMAT_UNSUPPORTED"}),
+    )
+    papers_read = frozenset({"to_trinh", "bien_ban"})
+    return [
+        Spec(
+            "zip-nested-folders-gmail", "containers", zipped(in_folders, None, "gmail"), ACCEPTED_2
+        ),
+        Spec(
+            "zip-windows-names-cp1258",
+            "containers",
+            zipped(in_folders, "cp1258", "outlook"),
+            Expect("accepted", nominees=2, papers=papers_read),
+        ),
+        Spec(
+            "zip-utf8-names-without-flag",
+            "containers",
+            zipped(dossier, "utf-8", "thunderbird"),
+            Expect("accepted", nominees=2, papers=papers_read),
+        ),
+        Spec("zip-only-the-list", "containers", only_list_zipped, ACCEPTED_2),
+        Spec("zip-entries-escaping-folders", "containers", escaping, ACCEPTED_2),
+        Spec(
+            "zip-bomb-beside-the-list",
+            "containers",
+            bomb,
+            Expect(
+                "rejected",
+                errors=frozenset({"LIST_MISSING"}),
+                warnings=frozenset({"ARCHIVE_UNREADABLE"}),
+            ),
+        ),
+        Spec(
+            "rar-archive",
+            "containers",
+            other_archive("DS.rar", b"Rar!\x1a\x07\x01\x00"),
+            missing_list,
+        ),
+        Spec(
+            "7z-archive",
+            "containers",
+            other_archive("DS.7z", b"7z\xbc\xaf\x27\x1c\x00\x04"),
+            missing_list,
+        ),
+        Spec(
+            "outlook-winmail-dat",
+            "containers",
+            winmail(tnef(list(dossier.items()))),
+            Expect("accepted", nominees=2, papers=papers_read),
+        ),
+        Spec(
+            "outlook-winmail-dat-damaged",
+            "containers",
+            winmail(tnef(list(dossier.items()))[:-500]),  # cut short in transit
+            Expect(
+                "rejected",
+                errors=frozenset({"LIST_MISSING"}),
+                warnings=frozenset({"TNEF_UNREADABLE"}),
+            ),
+        ),
+    ]
+
+
+def _documents() -> list[Spec]:
+    listing = Part(LIST_NAME, xlsx({"DS": standard_rows()}), XLSX)
+    scanned = (FILES / "scan-0001.pdf").read_bytes()
+    word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+    def unnamed_papers(message_id: str, sender: str) -> bytes:
+        parts = [
+            listing,
+            Part("scan-0001.pdf", scanned),
+            Part("Văn bản 2.docx", docx(BIEN_BAN_TEXT), word),
+        ]
+        return mail(message_id, sender, parts, client="zimbra")
+
+    def phone_photo(message_id: str, sender: str) -> bytes:
+        photo = Part("IMG_20210520_093012.jpg", b"\xff\xd8\xff\xe0" + bytes(3000), "image/jpeg")
+        parts = [listing, Part("Tờ trình đề nghị khen thưởng.pdf", scanned), photo]
+        return mail(message_id, sender, parts, client="gmail")
+
+    return [
+        Spec(
+            "papers-named-by-the-scanner",
+            "documents",
+            unnamed_papers,
+            Expect("accepted", nominees=2, papers=frozenset({"to_trinh", "bien_ban"})),
+        ),
+        Spec(
+            "paper-as-a-phone-photo-unnamed",
+            "documents",
+            phone_photo,
+            Expect(
+                "rejected",
+                errors=frozenset({"DOCUMENT_MISSING"}),
+                warnings=frozenset({"DOCUMENT_UNRECOGNISED"}),
+            ),
+        ),
+    ]
+
+
 def all_cases() -> list[Case]:
     """Every case, each with its sender (spread over the units unless given) and outcome."""
-    specs = [*_formats(), *_sections_and_layouts(), *_values(), *_legacy_text(), *_mail_shapes()]
+    specs = [
+        *_formats(),
+        *_sections_and_layouts(),
+        *_values(),
+        *_legacy_text(),
+        *_mail_shapes(),
+        *_containers(),
+        *_documents(),
+    ]
     cases = []
     for i, spec in enumerate(specs):
         sender = spec.sender or SENDERS[i % len(SENDERS)]
