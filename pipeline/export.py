@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -69,8 +70,11 @@ def roman(n: int) -> str:
 
 
 def put(ws: Worksheet, row: int, column: int, value: object) -> None:
-    """Write a value; text is forced to stay text (no formulas from units' files)."""
+    """Write a value; text is forced to stay text (no formulas from units' files) and loses the
+    control characters a worksheet cannot hold (a damaged .csv has them)."""
     cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"

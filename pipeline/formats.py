@@ -13,7 +13,8 @@ import csv
 import io
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -91,7 +92,7 @@ def _zip_kind(payload: bytes) -> FileKind:
             names = set(archive.namelist())
             if "mimetype" in names:
                 return _ODF_MIMETYPES.get(archive.read("mimetype").strip(), FileKind.ZIP)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, zlib.error):
         return FileKind.UNKNOWN
     if "xl/workbook.xml" in names:
         return FileKind.XLSM if "xl/vbaProject.bin" in names else FileKind.XLSX
@@ -212,9 +213,10 @@ def _openpyxl_sheets(payload: bytes) -> Iterator[Sheet]:
         workbook.close()
 
 
-def _calamine_sheets(payload: bytes, zipped: bool) -> Iterator[Sheet]:
+def _calamine_sheets(payload: bytes, zipped: bool) -> list[Sheet]:
     if zipped:
         check_zip_limits(payload)
+    sheets = []
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(payload))
         for name in workbook.sheet_names:
@@ -223,11 +225,18 @@ def _calamine_sheets(payload: bytes, zipped: bool) -> Iterator[Sheet]:
             # padding them keeps column letters in replies true to the unit's file.
             left = [""] * (sheet.start[1] if sheet.start else 0)
             rows, truncated = _bounded(left + list(row) for row in sheet.iter_rows())
-            yield Sheet(name, rows, truncated)
+            sheets.append(Sheet(name, rows, truncated))
     except PasswordError as err:
         raise PasswordProtected("tệp có đặt mật khẩu") from err
     except (CalamineError, ValueError, OSError) as err:
         raise Unreadable(f"tệp bị hỏng hoặc không phải bảng tính ({type(err).__name__})") from err
+    except BaseException as err:
+        # A panic in calamine's Rust code on a damaged file reaches Python as PanicException,
+        # which derives from BaseException: left alone it would stop the whole poll.
+        if type(err).__name__ != "PanicException":
+            raise
+        raise Unreadable("tệp bị hỏng (không đọc được cấu trúc bảng tính)") from err
+    return sheets
 
 
 def decode_text(payload: bytes) -> str:
@@ -251,7 +260,10 @@ def _csv_sheets(payload: bytes, name: str) -> Iterator[Sheet]:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    rows, truncated = _bounded(csv.reader(io.StringIO(text), dialect))
+    try:
+        rows, truncated = _bounded(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as err:
+        raise Unreadable("tệp CSV bị hỏng (dòng hoặc dấu ngoặc kép không khớp)") from err
     yield Sheet(name, rows, truncated)
 
 
@@ -259,7 +271,7 @@ def read_sheets(payload: bytes, kind: FileKind, name: str = "CSV") -> list[Sheet
     """Every sheet of a spreadsheet of `kind` (see `identify`), or `Unreadable`."""
     if kind is FileKind.ENCRYPTED:
         raise PasswordProtected("tệp có đặt mật khẩu mở tệp")
-    readers = {
+    readers: dict[FileKind, Callable[[], Iterable[Sheet]]] = {
         FileKind.XLSX: lambda: _openpyxl_sheets(payload),
         FileKind.XLSM: lambda: _openpyxl_sheets(payload),
         FileKind.XLS: lambda: _calamine_sheets(payload, zipped=False),

@@ -44,6 +44,7 @@ from pipeline.model import ParsedEmail, Severity
 from pipeline.parse import parse_headers, parse_message
 from pipeline.reply import (
     SubmissionReply,
+    can_reply_to,
     compose_how_to_submit,
     compose_submission_reply,
     compose_too_large,
@@ -287,6 +288,7 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
         message.mailbox_folder = mailbox.rejected_folder
         if (
             robot is None
+            and can_reply_to(mail.from_address)
             and _looks_like_submission(mail)
             and _reply_allowed(session, ctx, mail.from_address, now)
         ):

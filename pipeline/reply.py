@@ -137,6 +137,15 @@ def group_findings(findings: Sequence[Finding], severity: Severity) -> list[Find
     return groups
 
 
+def can_reply_to(address: str) -> bool:
+    """Whether an address taken from a From header is one a reply can be sent to."""
+    try:
+        parsed = Address(addr_spec=address)
+    except (ValueError, IndexError, TypeError):
+        return False
+    return bool(parsed.username and parsed.domain)
+
+
 def _base_message(
     original: ParsedEmail, campaign: Campaign, from_name: str, now: datetime
 ) -> EmailMessage:

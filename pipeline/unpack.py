@@ -14,6 +14,7 @@ import io
 import struct
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -169,7 +170,7 @@ class _Unpacker:
                     with archive.open(info) as entry:
                         # zipfile stops at the declared size; the budget holds whatever it says.
                         payload = entry.read(self.budget.bytes_left + 1)
-                except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+                except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as err:
                     raise Unreadable(f"tệp {path.name} bên trong bị hỏng") from err
                 self.budget.bytes_left -= len(payload)
                 if self.budget.bytes_left < 0:
