@@ -35,3 +35,4 @@ test: install services
 
 bench: install services
 	$(BIN)/python -m bench.poll_throughput
+	$(BIN)/python -m bench.reading_files
