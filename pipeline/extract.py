@@ -11,11 +11,11 @@ order. Problems in the unit's files are returned as findings, never raised.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from openpyxl.utils import get_column_letter
 
@@ -58,6 +58,7 @@ from pipeline.model import (
 from pipeline.text import clean, contains_phrase, fold
 
 HEADER_SEARCH_ROWS = 40
+T = TypeVar("T")
 
 # Column synonyms, folded. A header cell belongs to the field whose longest synonym it contains;
 # synonyms in EXACT_ONLY must be the whole cell (they are too short to search for).
@@ -363,18 +364,12 @@ class _SheetReader:
             return
         # Every cell is checked before giving up on the row, so one reply lists all its faults.
         birth_year, gender = self._birth(row, row_no, cols)
-        turnout = None
         turnout_raw = _cell(row, cols.get("turnout"))
-        if clean(turnout_raw):
-            turnout = parse_percent(turnout_raw)
-            if turnout is None:
-                self.findings.append(
-                    finding(
-                        "TURNOUT_INVALID",
-                        location=self.loc(row_no, cols.get("turnout")),
-                        value=clean(turnout_raw),
-                    )
-                )
+        turnout = (
+            self._read(turnout_raw, parse_percent, "TURNOUT_INVALID", row_no, cols.get("turnout"))
+            if clean(turnout_raw)
+            else None
+        )
         award_text = clean(_cell(row, cols.get("award")))
         awards = awards_in(award_text, self.campaign) if award_text else default_awards
         if not awards:
@@ -412,6 +407,20 @@ class _SheetReader:
             )
         )
 
+    def _read(
+        self,
+        raw: object,
+        parse: Callable[[object], T | None],
+        code: str,
+        row_no: int,
+        column: int | None,
+    ) -> T | None:
+        """`parse(raw)`, or None with a `code` finding on the cell when it cannot be read."""
+        value = parse(raw)
+        if value is None:
+            self.findings.append(finding(code, location=self.loc(row_no, column), value=clean(raw)))
+        return value
+
     def _birth(
         self, row: Sequence[object], row_no: int, cols: dict[str, int]
     ) -> tuple[int | None, str]:
@@ -423,16 +432,7 @@ class _SheetReader:
         ]
         for column, raw, sex in candidates:
             if clean(raw):
-                year = parse_birth_year(raw)
-                if year is None:
-                    self.findings.append(
-                        finding(
-                            "BIRTH_YEAR_INVALID",
-                            location=self.loc(row_no, column),
-                            value=clean(raw),
-                        )
-                    )
-                return year, sex
+                return self._read(raw, parse_birth_year, "BIRTH_YEAR_INVALID", row_no, column), sex
         return None, gender
 
 

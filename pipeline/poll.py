@@ -33,14 +33,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from config.campaign import Campaign
+from config.campaign import Campaign, Unit
 from config.settings import Settings
 from pipeline.annotate import annotated_copies
 from pipeline.documents import SPREADSHEET_EXTENSIONS, UNSUPPORTED_SPREADSHEET_EXTENSIONS
 from pipeline.extract import extract
 from pipeline.fetch import Cursor, Mailbox, MailboxUnavailable, MessageRef
 from pipeline.guard import automatic_reason, forged_sender_reason
-from pipeline.model import ParsedEmail, Severity
+from pipeline.model import Attachment, Extraction, ParsedEmail, Severity
 from pipeline.parse import parse_headers, parse_message
 from pipeline.reply import (
     SubmissionReply,
@@ -54,7 +54,7 @@ from pipeline.reply import (
 )
 from pipeline.send import Transport, deliver_due, queue_email
 from pipeline.unpack import ARCHIVE_EXTENSIONS, is_tnef, unpack
-from pipeline.validate import validate
+from pipeline.validate import Verdict, validate
 from storage import repository
 from storage.files import FileStore
 from storage.models import (
@@ -177,16 +177,24 @@ def _reply_allowed(session: Session, ctx: Context, recipient: str, now: datetime
     return sent_today < ctx.settings.outgoing.max_replies_per_sender_per_day
 
 
+def examine(
+    mail: ParsedEmail, unit: Unit, campaign: Campaign, received_at: datetime
+) -> tuple[list[Attachment], Extraction, Verdict]:
+    """Unpack, extract and validate a unit's message; pure (no database, no mailbox). Returns
+    the files as read (out of any archive), what was read from them, and the verdict."""
+    unpacked = unpack(mail.attachments)
+    extraction = extract(unpacked.attachments, campaign)
+    extraction.findings[:0] = unpacked.findings  # about the containers: first in the reply
+    return unpacked.attachments, extraction, validate(extraction, unit, campaign, received_at)
+
+
 def _handle_submission(
     session: Session, ctx: Context, message: InboundMessage, mail: ParsedEmail, now: datetime
 ) -> None:
     campaign, mailbox = ctx.campaign, ctx.settings.mailbox
     unit = campaign.unit_by_sender[mail.from_address]
     received_at = message.received_at or message.fetched_at
-    unpacked = unpack(mail.attachments)
-    extraction = extract(unpacked.attachments, campaign)
-    extraction.findings[:0] = unpacked.findings
-    verdict = validate(extraction, unit, campaign, received_at)
+    files, extraction, verdict = examine(mail, unit, campaign, received_at)
     late = any(f.code == "LATE_SUBMISSION" for f in verdict.findings)
     if not verdict.accepted:
         status = SubmissionStatus.REJECTED
@@ -195,7 +203,7 @@ def _handle_submission(
     else:
         status = SubmissionStatus.ACCEPTED
     # The files as read (out of any archive); the containers stay in the stored raw message.
-    stored = {a.sha256: ctx.files.put(a.payload) for a in unpacked.attachments if not a.inline}
+    stored = {a.sha256: ctx.files.put(a.payload) for a in files if not a.inline}
     submission, previous = repository.store_submission(
         session,
         message=message,

@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from config.campaign import Campaign, load_campaign
 from pipeline.annotate import annotated_copies
-from pipeline.extract import extract
 from pipeline.model import Severity
 from pipeline.parse import parse_message
+from pipeline.poll import examine
 from pipeline.reply import (
     SubmissionReply,
     can_reply_to,
@@ -29,8 +29,6 @@ from pipeline.reply import (
     count_rows,
     group_findings,
 )
-from pipeline.unpack import unpack
-from pipeline.validate import validate
 from samples.factories import NominationList, build_workbook, collectives, people
 from tests.conftest import CAMPAIGN_FILE
 from tests.corpus.cases import (
@@ -120,14 +118,11 @@ def mails(draw: st.DrawFn) -> bytes:
 
 
 def through_the_stages(raw: bytes) -> EmailMessage | None:
-    """What `pipeline.poll` does with a message, less the database: the reply it would send
-    (none to a sender without a usable address)."""
+    """The reply `pipeline.poll` would send for a message (none to a sender without a usable
+    address), with the database left out."""
     parsed = parse_message(raw)
-    unpacked = unpack(parsed.attachments)
-    extraction = extract(unpacked.attachments, CAMPAIGN)
-    extraction.findings[:0] = unpacked.findings
     received = datetime(2021, 5, 20, 2, 0, tzinfo=UTC)
-    verdict = validate(extraction, UNIT, CAMPAIGN, received)
+    _, extraction, verdict = examine(parsed, UNIT, CAMPAIGN, received)
     reply = SubmissionReply(
         campaign=CAMPAIGN,
         unit=UNIT,
