@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import mailbox as stdlib_mailbox
 import ssl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,6 +84,26 @@ class Mailbox(Protocol):
     def file_away(self, ref: MessageRef, folder: str) -> bool:
         """Move (or flag) a handled message; False when it can no longer be found."""
         ...
+
+
+def size_bounded_batches(
+    sizes: Sequence[tuple[int, int]], max_count: int, max_bytes: int
+) -> list[list[int]]:
+    """UIDs in order, grouped so a batch holds at most `max_count` messages and `max_bytes`
+    bytes; a message larger than that comes alone. A week of scanned dossiers then never sits
+    in memory at once."""
+    batches: list[list[int]] = []
+    current: list[int] = []
+    total = 0
+    for uid, size in sizes:
+        if current and (len(current) >= max_count or total + size > max_bytes):
+            batches.append(current)
+            current, total = [], 0
+        current.append(uid)
+        total += size
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _aware(moment: object) -> datetime | None:
@@ -201,9 +221,12 @@ class ImapMailbox:
         last_uid = cursor.last_uid if cursor and cursor.uidvalidity == self._uidvalidity else 0
         # "UID n:*" always answers the highest UID, even when it is not above n: filter.
         uids = sorted(u for u in self.client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
-        size = self.settings.batch_size
-        for start in range(0, len(uids), size):
-            chunk = uids[start : start + size]
+        sizes = self.client.fetch(uids, ["RFC822.SIZE"]) if uids else {}
+        for chunk in size_bounded_batches(
+            [(uid, int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))) for uid in uids],
+            self.settings.batch_size,
+            self.settings.max_message_bytes,
+        ):
             response = self.client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
             batch = [
                 FetchedMessage(

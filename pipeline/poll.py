@@ -73,6 +73,7 @@ POLL_LEASE = "poll"
 # The reply to a unit's mail with nothing attached. One a day per sender at most: a unit's
 # auto-responder that echoes our replies without saying it is automatic gets one answer, not a loop.
 NOTHING_ATTACHED = "nothing_attached"
+REPLY_CAPPED = "; không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này"
 
 
 @dataclass
@@ -244,7 +245,7 @@ def _handle_submission(
         answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
         queue_email(session, answer, kind, message.id)
     else:
-        message.outcome_detail += "; không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này"
+        message.outcome_detail += REPLY_CAPPED
 
 
 def _answer_too_large(
@@ -271,6 +272,8 @@ def _answer_too_large(
             received_at=message.received_at or message.fetched_at,
         )
         queue_email(session, answer, "too_large", message.id)
+    else:
+        message.outcome_detail += REPLY_CAPPED
 
 
 def process_message(session: Session, ctx: Context, message: InboundMessage, now: datetime) -> None:
