@@ -1,4 +1,4 @@
-"""The long-running service: APScheduler jobs wired to the pipeline, nothing more.
+"""The long-running service: APScheduler jobs wired to the service's `App`, nothing more.
 
 - poll: every `schedule.poll_minutes`, first at start; never two at once (max_instances=1 here,
   a lease in the database across processes); a poll that could not start on time is not stacked.
@@ -26,6 +26,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import ScheduleSettings
+from service.mailings import recorded
+from service.runtime import App
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,24 @@ class Jobs:
     deliver: Callable[[], object]
     digest: Callable[[], object]
     remind: Callable[[], object]
+
+
+def jobs_of(app: App) -> Jobs:
+    """The app's jobs, each recorded in the job-run table under its name."""
+
+    def each(name: str, work: Callable[[], object]) -> Callable[[], object]:
+        def job() -> object:
+            return recorded(app.engine, name, work)
+
+        job.__name__ = job.__qualname__ = name  # what APScheduler's log lines call it
+        return job
+
+    return Jobs(
+        poll=each("poll", app.poll),
+        deliver=each("deliver", app.deliver),
+        digest=each("digest", app.digest),
+        remind=each("remind", app.remind),
+    )
 
 
 def build_scheduler(
@@ -55,6 +75,7 @@ def build_scheduler(
         jobs.poll,
         every_poll,
         id="poll",
+        name="poll",
         misfire_grace_time=half_interval,
         next_run_time=started,
         **common,
@@ -63,6 +84,7 @@ def build_scheduler(
         jobs.deliver,
         IntervalTrigger(minutes=schedule.poll_minutes, timezone=timezone),
         id="deliver",
+        name="deliver",
         misfire_grace_time=half_interval,
         **common,
     )
@@ -76,6 +98,7 @@ def build_scheduler(
         jobs.digest,
         digest_trigger,
         id="digest",
+        name="digest",
         misfire_grace_time=6 * 3600,
         next_run_time=started if catch_up else digest_trigger.get_next_fire_time(None, started),
         **common,
@@ -84,6 +107,7 @@ def build_scheduler(
         jobs.remind,
         IntervalTrigger(minutes=schedule.reminder_check_minutes, timezone=timezone),
         id="remind",
+        name="remind",
         misfire_grace_time=half_interval,
         next_run_time=started,
         **common,
@@ -91,8 +115,9 @@ def build_scheduler(
     return scheduler
 
 
-def run_forever(jobs: Jobs, schedule: ScheduleSettings, timezone: str) -> None:
-    scheduler = build_scheduler(jobs, schedule, timezone)
+def run_forever(app: App) -> None:
+    schedule = app.settings.schedule
+    scheduler = build_scheduler(jobs_of(app), schedule, app.campaign.timezone)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the job in hand", signal.Signals(signum).name)

@@ -22,9 +22,9 @@ from functools import partial
 from pathlib import Path
 
 from config.campaign import load_campaign
+from domain.model import Attachment
 from pipeline.annotate import annotated_copies
 from pipeline.extract import extract
-from pipeline.model import Attachment
 from pipeline.unpack import unpack
 from samples.factories import PROVINCIAL
 from tests.conftest import CAMPAIGN_FILE

@@ -21,9 +21,10 @@ from openpyxl.workbook.child import INVALID_TITLE_REGEX
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
+from domain.kinds import FileKind, Severity
+from domain.model import Finding, ReadList, Sheet
 from pipeline.export import fit_row_height, print_setup, put
-from pipeline.formats import FileKind, Sheet, check_zip_limits
-from pipeline.model import Finding, ReadList, Severity
+from pipeline.formats import check_zip_limits
 
 PROBLEMS_SHEET = "Lỗi cần sửa"
 AUTHOR = "Hệ thống tiếp nhận hồ sơ"

@@ -1,7 +1,7 @@
-"""The campaign as the Department sees it at one moment, and what can be worked out from it:
-totals against the quotas, what changed since a given time, nominees proposed by more than one
-unit, the estimated reward total. Pure functions over plain data; `storage.repository.snapshot`
-reads the data, the digest, the workbook and the reminders use the results."""
+"""What can be worked out from the campaign at one moment (`domain.snapshot.Snapshot`): totals
+against the quotas, what changed since a given time, nominees proposed by more than one unit,
+the estimated reward total. Pure functions over plain data; the digest, the workbook and the
+reminders use the results."""
 
 from __future__ import annotations
 
@@ -9,86 +9,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from config.campaign import Campaign, NomineeKind, Unit
-from pipeline.model import Nominee
-from pipeline.text import person_key, vietnamese_sort_key
-from pipeline.validate import distinct
-
-ACCEPTED = ("accepted", "accepted_late")
-_STATUS_LABELS = {
-    None: "chưa nộp",
-    "accepted": "đã tiếp nhận",
-    "accepted_late": "tiếp nhận, nộp muộn",
-    "rejected": "có lỗi, chờ gửi lại",
-}
-
-
-def status_label(status: str | None) -> str:
-    """How a unit's current state reads for the Department: None is "not submitted"."""
-    return _STATUS_LABELS[status]
-
-
-@dataclass(frozen=True)
-class SubmissionEntry:
-    id: int
-    unit_code: str
-    version: int
-    status: str  # accepted | accepted_late | rejected
-    late: bool
-    received_at: datetime
-    created_at: datetime
-    errors: int
-    warnings: int
-    error_messages: tuple[str, ...] = ()
-
-    @property
-    def accepted(self) -> bool:
-        return self.status in ACCEPTED
-
-
-@dataclass(frozen=True)
-class UnitEntry:
-    unit: Unit
-    current: SubmissionEntry | None
-    submissions: int
-    nominees: tuple[Nominee, ...] = ()  # those of the current submission
-
-    @property
-    def accepted(self) -> bool:
-        return self.current is not None and self.current.accepted
-
-    def proposed(self, award: str, kind: NomineeKind) -> int:
-        return len(distinct(self.nominees, kind, award))
-
-
-@dataclass(frozen=True)
-class MessageEntry:
-    id: int
-    from_address: str
-    subject: str
-    received_at: datetime
-    detail: str
-
-
-@dataclass(frozen=True)
-class FailedMail:
-    recipient: str
-    subject: str
-    error: str
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    campaign: Campaign
-    taken_at: datetime
-    units: tuple[UnitEntry, ...]
-    history: tuple[SubmissionEntry, ...]  # every submission, oldest first
-    to_read: tuple[MessageEntry, ...] = ()
-    not_processed: tuple[MessageEntry, ...] = ()
-    failed_mail: tuple[FailedMail, ...] = ()
-
-    def unit(self, code: str) -> UnitEntry:
-        return next(u for u in self.units if u.unit.code == code)
+from domain.campaign import Campaign, Unit
+from domain.kinds import NomineeKind, SubmissionStatus
+from domain.snapshot import Snapshot, SubmissionEntry
+from domain.text import person_key, vietnamese_sort_key
 
 
 @dataclass(frozen=True)
@@ -98,7 +22,7 @@ class Change:
 
     @property
     def label(self) -> str:
-        if self.submission.status == "rejected":
+        if self.submission.status is SubmissionStatus.REJECTED:
             return "có lỗi, bị trả lại"
         return (
             "nộp lần đầu"

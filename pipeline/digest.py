@@ -6,28 +6,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
-from config.campaign import NomineeKind
+from domain.kinds import XLSX_MEDIA_TYPE, NomineeKind
+from domain.snapshot import Snapshot, UnitEntry
+from domain.wording import format_vnd, moment_text, short_moment_text, status_label
 from pipeline.consolidate import (
     Change,
     RewardLine,
     SharedNominee,
-    Snapshot,
-    UnitEntry,
     accepted_totals,
     changes_since,
     days_left,
     proposed_by_several_units,
     reward_estimate,
-    status_label,
 )
-from pipeline.reply import render_templates
-from pipeline.text import format_vnd
-
-XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+from pipeline.envelope import (
+    Envelope,
+    OutgoingFile,
+    addresses,
+    compose,
+    render_subject,
+    render_templates,
+)
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,11 @@ class DigestView:
 
     @property
     def submitted(self) -> int:
-        return sum(1 for r in self.rows if r.status != "none")
+        return sum(1 for entry in self.snapshot.units if entry.current is not None)
 
     @property
     def accepted(self) -> int:
-        return sum(1 for r in self.rows if r.status in ("accepted", "accepted_late"))
+        return len(self.snapshot.accepted_units)
 
     @property
     def reward_total(self) -> str:
@@ -95,7 +96,7 @@ def _row(entry: UnitEntry, snapshot: Snapshot) -> UnitRow:
     others = [code for code in c.awards if code != allocated]
     allowed = c.allocation_for(entry.unit.code)
     cur = entry.current
-    received = cur.received_at.astimezone(c.tz).strftime("%H:%M %d/%m") if cur else ""
+    received = short_moment_text(cur.received_at, c.tz) if cur else ""
     return UnitRow(
         code=entry.unit.code,
         name=entry.unit.name,
@@ -142,54 +143,45 @@ def build_digest(snapshot: Snapshot, since: datetime | None) -> DigestView:
     )
 
 
-def digest_subject(view: DigestView) -> str:
+def _context(view: DigestView) -> dict[str, object]:
     c = view.snapshot.campaign
-    day = view.snapshot.taken_at.astimezone(c.tz)
-    return (
-        f"[{c.department.name}] Tổng hợp hồ sơ khen thưởng ngày {day:%d/%m/%Y}: "
-        f"{view.accepted}/{len(view.rows)} đơn vị đã được tiếp nhận"
-    )
+
+    def local(moment: datetime) -> str:
+        return moment_text(moment, c.tz)
+
+    return {
+        "v": view,
+        "c": c,
+        "local": local,
+        "vnd": format_vnd,
+        "day": f"{view.snapshot.taken_at.astimezone(c.tz):%d/%m/%Y}",
+        "taken": local(view.snapshot.taken_at),
+        "since": local(view.since) if view.since else "",
+    }
+
+
+def digest_subject(view: DigestView) -> str:
+    return render_subject("digest", **_context(view))
 
 
 def render_digest(view: DigestView) -> tuple[str, str]:
     """The digest's plain text and HTML."""
-    c = view.snapshot.campaign
-
-    def local(moment: datetime) -> str:
-        return moment.astimezone(c.tz).strftime("%H:%M ngày %d/%m/%Y")
-
-    return render_templates(
-        "digest",
-        v=view,
-        c=c,
-        local=local,
-        vnd=format_vnd,
-        taken=local(view.snapshot.taken_at),
-        since=local(view.since) if view.since else "",
-    )
+    return render_templates("digest", **_context(view))
 
 
 def compose_digest(
     view: DigestView, recipients: list[str], from_name: str, workbook: bytes
 ) -> EmailMessage:
     c = view.snapshot.campaign
-    local, _, domain = c.department.intake_address.partition("@")
-    msg = EmailMessage()
-    msg["From"] = Address(from_name, local, domain)
-    msg["To"] = ", ".join(recipients)
-    msg["Subject"] = digest_subject(view)
-    msg["Date"] = format_datetime(view.snapshot.taken_at.astimezone(c.tz))
-    msg["Message-ID"] = make_msgid(domain=domain)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["Content-Language"] = "vi"
-    text, html = render_digest(view)
-    msg.set_content(text, cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     day = view.snapshot.taken_at.astimezone(c.tz)
-    msg.add_attachment(
-        workbook,
-        maintype=XLSX[0],
-        subtype=XLSX[1],
-        filename=f"Tong-hop-khen-thuong-{day:%Y-%m-%d}.xlsx",
+    attached = OutgoingFile(f"Tong-hop-khen-thuong-{day:%Y-%m-%d}.xlsx", workbook, XLSX_MEDIA_TYPE)
+    envelope = Envelope(
+        from_name=from_name,
+        from_address=c.department.intake_address,
+        to=addresses(recipients),
+        date=view.snapshot.taken_at,
+        tz=c.tz,
+        auto_submitted="auto-generated",
+        files=(attached,),
     )
-    return msg
+    return compose(envelope, "digest", **_context(view))

@@ -17,17 +17,14 @@ from pathlib import PurePosixPath
 from defusedxml import ElementTree
 from pypdf import PdfReader
 
-from config.campaign import DocumentKind
-from pipeline.formats import CLAIMED_BY_EXTENSION, FileKind, check_zip_limits
-from pipeline.text import compact, contains_phrase, fold
+from domain.kinds import DocumentKind, FileKind
+from domain.text import compact, contains_phrase, fold
+from pipeline.formats import CLAIMED_BY_EXTENSION, check_zip_limits
 
 # The formats pipeline.formats reads (.xlsx, .xlsm, .xls, .ods, .csv).
 SPREADSHEET_EXTENSIONS = frozenset(CLAIMED_BY_EXTENSION)
 # Spreadsheets people send that this version cannot read: answered with "save as .xlsx".
 UNSUPPORTED_SPREADSHEET_EXTENSIONS = frozenset({".xlsb", ".numbers"})
-DOCUMENT_EXTENSIONS = frozenset(
-    {".doc", ".docx", ".pdf", ".odt", ".rtf", ".jpg", ".jpeg", ".png", ".tif", ".tiff"}
-)
 
 # Checked in order: the first kind whose phrase the name contains wins ("Báo cáo tóm tắt thành
 # tích" is a summary). Phrases of six letters or more also match run together ("ToTrinh").

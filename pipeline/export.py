@@ -20,9 +20,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from config.campaign import NomineeKind
-from pipeline.consolidate import Snapshot, UnitEntry, accepted_totals, status_label
-from pipeline.model import Nominee
+from domain.kinds import NomineeKind
+from domain.model import Nominee
+from domain.snapshot import Snapshot, UnitEntry
+from domain.wording import status_label
+from pipeline.consolidate import accepted_totals
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)

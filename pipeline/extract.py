@@ -19,21 +19,32 @@ from typing import Any, TypeVar
 
 from openpyxl.utils import get_column_letter
 
-from config.campaign import Campaign, DocumentKind, NomineeKind
+from domain.campaign import Campaign
+from domain.kinds import DocumentKind, FileKind, NomineeKind, Severity
+from domain.model import (
+    Attachment,
+    Document,
+    Extraction,
+    Finding,
+    Location,
+    Nominee,
+    ReadList,
+    Sheet,
+)
+from domain.text import clean, contains_phrase, fold
+from domain.wording import file_kind_label
 from pipeline.documents import (
     SPREADSHEET_EXTENSIONS,
     UNSUPPORTED_SPREADSHEET_EXTENSIONS,
     classify_by_content,
     classify_document,
 )
-from pipeline.findings import finding
+from pipeline.findings import clause, finding
 from pipeline.formats import (
     CLAIMED_BY_EXTENSION,
     MAX_ROWS_PER_SHEET,
     SPREADSHEET_KINDS,
-    FileKind,
     PasswordProtected,
-    Sheet,
     Unreadable,
     identify,
     read_sheets,
@@ -45,17 +56,6 @@ from pipeline.legacy_fonts import (
     encoding_of_font,
     is_unicode_vietnamese,
 )
-from pipeline.model import (
-    Attachment,
-    Document,
-    Extraction,
-    Finding,
-    Location,
-    Nominee,
-    ReadList,
-    Severity,
-)
-from pipeline.text import clean, contains_phrase, fold
 
 HEADER_SEARCH_ROWS = 40
 T = TypeVar("T")
@@ -459,7 +459,7 @@ def _read_sheets(attachment: Attachment, kind: FileKind) -> tuple[list[Sheet], l
                 location=where,
                 file=name,
                 extension=attachment.extension,
-                actual=kind.value,
+                actual=file_kind_label(kind),
             )
         )
     if kind is FileKind.XLSM:
@@ -588,10 +588,7 @@ def extract(attachments: Iterable[Attachment], campaign: Campaign) -> Extraction
     if not result.list_files:
         note = ""
         if word_lists:
-            note = (
-                f" Tệp {', '.join(word_lists)} có vẻ là danh sách nhưng không phải bảng tính"
-                " nên không đọc được số liệu."
-            )
+            note = clause("word_list", files=", ".join(word_lists))
         result.findings.append(finding("LIST_MISSING", word_list=note))
     elif not result.nominees and not any(f.severity is Severity.ERROR for f in result.findings):
         result.findings.append(finding("NO_NOMINEES", location=Location(result.list_files[0])))

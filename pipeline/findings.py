@@ -1,8 +1,13 @@
-"""The catalogue of findings: every code a rule can raise, its severity and its Vietnamese text.
+"""The catalogue: every sentence the pipeline says about a message, in Vietnamese.
 
-Codes are stable (stored, shown to operators, documented in docs/findings.md); the text says what
-is wrong and, as `fix`, the shortest way to put it right. Rules build findings only through
-`finding()`, so all the wording a unit reads about its files lives in this one table.
+- `CATALOGUE`: every finding code a rule can raise, its severity, what is wrong and, as `fix`,
+  the shortest way to put it right. Codes are stable (stored, shown to operators, documented in
+  docs/findings.md); rules build findings only through `finding()`.
+- `CLAUSES`: the optional parts of a finding's text, filled in by `clause()`.
+- `REASONS`: why a file or an archive could not be read, raised as `Unreadable(reason(...))`.
+- `OUTCOME_DETAILS`: what triage decided about a message, as the operator and the desk read it.
+
+Mail texts (replies, digests, reminders) are templates in `pipeline/templates`.
 """
 
 from __future__ import annotations
@@ -10,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.model import Finding, Location, Severity
+from domain.kinds import Severity
+from domain.model import Finding, Location
 
 
 @dataclass(frozen=True)
@@ -210,3 +216,67 @@ def finding(
         location=location,
         value=text_value,
     )
+
+
+CLAUSES: dict[str, str] = {
+    "word_list": " Tệp {files} có vẻ là danh sách nhưng không phải bảng tính nên không đọc được số "
+    "liệu.",
+    "summary_in_list": ', hoặc ghi vào cột "Tóm tắt thành tích" của danh sách',
+    "late_rejected": "Hồ sơ nộp muộn không được tiếp nhận; nếu có lý do chính đáng, liên hệ "
+    "{office}, {department}.",
+    "late_flagged": "Hồ sơ vẫn được tiếp nhận nhưng được đánh dấu là nộp muộn.",
+}
+
+
+def clause(name: str, **params: Any) -> str:
+    return CLAUSES[name].format(**params)
+
+
+REASONS: dict[str, str] = {
+    "damaged": "tệp bị hỏng hoặc không phải bảng tính",
+    "damaged_by": "tệp bị hỏng hoặc không phải bảng tính ({error})",
+    "damaged_excel": "tệp bị hỏng hoặc không phải bảng tính Excel ({error})",
+    "damaged_sheet": "nội dung trang tính bị hỏng hoặc bất thường ({error})",
+    "damaged_structure": "tệp bị hỏng (không đọc được cấu trúc bảng tính)",
+    "damaged_zip": "tệp bị hỏng (không giải nén được)",
+    "damaged_csv": "tệp CSV bị hỏng (dòng hoặc dấu ngoặc kép không khớp)",
+    "too_many_entries": "tệp chứa hơn {limit} thành phần, bất thường với một bảng tính",
+    "bomb": "tệp khi giải nén lớn bất thường (có thể là tệp độc hại); "
+    "hãy lưu lại danh sách thành tệp mới",
+    "password": "tệp có đặt mật khẩu",
+    "password_to_open": "tệp có đặt mật khẩu mở tệp",
+    "not_a_spreadsheet": "tệp thực chất là {kind}, không phải bảng tính",
+    "archive_damaged": "tệp bị hỏng hoặc không phải tệp nén",
+    "archive_too_deep": "tệp nén lồng trong tệp nén quá {depth} lớp",
+    "archive_too_much": "các tệp bên trong quá nhiều hoặc quá lớn",
+    "archive_too_large": "các tệp bên trong quá lớn",
+    "archive_entry_damaged": "tệp {entry} bên trong bị hỏng",
+    "tnef_damaged": "tệp bị hỏng hoặc bị cắt cụt",
+}
+
+
+def reason(code: str, **params: Any) -> str:
+    return REASONS[code].format(**params)
+
+
+OUTCOME_DETAILS: dict[str, str] = {
+    "duplicate": "bản trùng của thư số {original}",
+    "how_to_submit_sent": "đã gửi hướng dẫn nộp hồ sơ",
+    "unknown_automatic": "không trả lời: thư tự động ({robot})",
+    "unknown_unusable_address": "không trả lời: địa chỉ người gửi không dùng được để trả lời",
+    "unknown_no_spreadsheet": "không trả lời: thư không kèm bảng tính",
+    "unknown_reply_capped": "không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này",
+    "suspicious": "nghi giả mạo địa chỉ của đơn vị: {reason}",
+    "automatic": "thư tự động ({robot})",
+    "too_large": "thư {size} MB, vượt giới hạn",
+    "nothing_again": "không kèm tệp, đã trả lời thư như vậy trong 24 giờ qua: cần người đọc",
+    "answers_us": "đơn vị trả lời thư của hệ thống, không kèm tệp: cần người đọc",
+    "submission": "{unit} v{version}: {status}",
+    # Appended when a reply was due but the policy held it back.
+    "reply_capped": "; không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này",
+    "reply_already_sent": "; không trả lời: đã trả lời thư như vậy trong 24 giờ qua",
+}
+
+
+def outcome_detail(code: str, **params: Any) -> str:
+    return OUTCOME_DETAILS[code].format(**params)

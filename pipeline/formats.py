@@ -15,13 +15,15 @@ import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from openpyxl import load_workbook
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
+from domain.kinds import FileKind
+from domain.model import Sheet
+from domain.wording import file_kind_label
+from pipeline.findings import reason
 from pipeline.legacy_fonts import detect as detect_legacy
 from pipeline.legacy_fonts import encoding_of_font
 
@@ -33,25 +35,6 @@ MAX_CELL_CHARS = 4000
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_ENTRIES = 5000
 MAX_RATIO = 200
-
-
-class FileKind(StrEnum):
-    XLSX = "Excel (.xlsx)"
-    XLSM = "Excel có macro (.xlsm)"
-    XLS = "Excel 97–2003 (.xls)"
-    ODS = "OpenDocument (.ods)"
-    CSV = "văn bản CSV (.csv)"
-    ENCRYPTED = "tệp Office có mật khẩu"
-    DOCX = "Word (.docx)"
-    ODT = "OpenDocument văn bản (.odt)"
-    OLE_OTHER = "Word 97–2003 (.doc) hoặc tệp Office cũ"
-    PDF = "PDF"
-    PNG = "ảnh PNG"
-    JPEG = "ảnh JPEG"
-    ZIP = "tệp nén .zip"
-    RAR = "tệp nén .rar"
-    SEVEN_ZIP = "tệp nén .7z"
-    UNKNOWN = "không rõ"
 
 
 SPREADSHEET_KINDS = frozenset(
@@ -129,7 +112,8 @@ def identify(payload: bytes) -> FileKind:
 
 
 class Unreadable(Exception):
-    """A file that cannot be read; the message is the reason, in the unit's words."""
+    """A file that cannot be read; the message is the reason, in the unit's words, from the
+    catalogue (`pipeline.findings.reason`)."""
 
 
 class PasswordProtected(Unreadable):
@@ -142,25 +126,13 @@ def check_zip_limits(payload: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             entries = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as err:
-        raise Unreadable("tệp bị hỏng (không giải nén được)") from err
+        raise Unreadable(reason("damaged_zip")) from err
     if len(entries) > MAX_ENTRIES:
-        raise Unreadable(f"tệp chứa hơn {MAX_ENTRIES} thành phần, bất thường với một bảng tính")
+        raise Unreadable(reason("too_many_entries", limit=MAX_ENTRIES))
     total = sum(e.file_size for e in entries)
     packed = max(1, sum(e.compress_size for e in entries))
     if total > MAX_UNPACKED_BYTES or total / packed > MAX_RATIO:
-        raise Unreadable(
-            "tệp khi giải nén lớn bất thường (có thể là tệp độc hại); "
-            "hãy lưu lại danh sách thành tệp mới"
-        )
-
-
-@dataclass(frozen=True)
-class Sheet:
-    name: str
-    rows: list[list[Any]]
-    truncated: bool = False  # more than MAX_ROWS_PER_SHEET rows: only the first were read
-    # Font names of text cells, by 0-based (row, column), where the format records them.
-    fonts: dict[tuple[int, int], str] = field(default_factory=dict)
+        raise Unreadable(reason("bomb"))
 
 
 def _bounded(rows: Iterable[Iterable[Any]]) -> tuple[list[list[Any]], bool]:
@@ -194,9 +166,7 @@ def _openpyxl_sheets(payload: bytes) -> Iterator[Sheet]:
     try:
         workbook = load_workbook(io.BytesIO(payload), read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many kinds on a damaged file
-        raise Unreadable(
-            f"tệp bị hỏng hoặc không phải bảng tính Excel ({type(err).__name__})"
-        ) from err
+        raise Unreadable(reason("damaged_excel", error=type(err).__name__)) from err
     try:
         for ws in workbook.worksheets:
             fonts: dict[tuple[int, int], str] = {}
@@ -206,9 +176,7 @@ def _openpyxl_sheets(payload: bytes) -> Iterator[Sheet]:
             yield Sheet(ws.title, rows, truncated, fonts)
     except Exception as err:  # read-only sheets are parsed lazily: damage (or an XML bomb,
         # which defusedxml refuses) shows up here
-        raise Unreadable(
-            f"nội dung trang tính bị hỏng hoặc bất thường ({type(err).__name__})"
-        ) from err
+        raise Unreadable(reason("damaged_sheet", error=type(err).__name__)) from err
     finally:
         workbook.close()
 
@@ -227,15 +195,15 @@ def _calamine_sheets(payload: bytes, zipped: bool) -> list[Sheet]:
             rows, truncated = _bounded(left + list(row) for row in sheet.iter_rows())
             sheets.append(Sheet(name, rows, truncated))
     except PasswordError as err:
-        raise PasswordProtected("tệp có đặt mật khẩu") from err
+        raise PasswordProtected(reason("password")) from err
     except (CalamineError, ValueError, OSError) as err:
-        raise Unreadable(f"tệp bị hỏng hoặc không phải bảng tính ({type(err).__name__})") from err
+        raise Unreadable(reason("damaged_by", error=type(err).__name__)) from err
     except BaseException as err:
         # A panic in calamine's Rust code on a damaged file reaches Python as PanicException,
         # which derives from BaseException: left alone it would stop the whole poll.
         if type(err).__name__ != "PanicException":
             raise
-        raise Unreadable("tệp bị hỏng (không đọc được cấu trúc bảng tính)") from err
+        raise Unreadable(reason("damaged_structure")) from err
     return sheets
 
 
@@ -263,14 +231,14 @@ def _csv_sheets(payload: bytes, name: str) -> Iterator[Sheet]:
     try:
         rows, truncated = _bounded(csv.reader(io.StringIO(text, newline=""), dialect))
     except csv.Error as err:
-        raise Unreadable("tệp CSV bị hỏng (dòng hoặc dấu ngoặc kép không khớp)") from err
+        raise Unreadable(reason("damaged_csv")) from err
     yield Sheet(name, rows, truncated)
 
 
 def read_sheets(payload: bytes, kind: FileKind, name: str = "CSV") -> list[Sheet]:
     """Every sheet of a spreadsheet of `kind` (see `identify`), or `Unreadable`."""
     if kind is FileKind.ENCRYPTED:
-        raise PasswordProtected("tệp có đặt mật khẩu mở tệp")
+        raise PasswordProtected(reason("password_to_open"))
     readers: dict[FileKind, Callable[[], Iterable[Sheet]]] = {
         FileKind.XLSX: lambda: _openpyxl_sheets(payload),
         FileKind.XLSM: lambda: _openpyxl_sheets(payload),
@@ -279,7 +247,7 @@ def read_sheets(payload: bytes, kind: FileKind, name: str = "CSV") -> list[Sheet
         FileKind.CSV: lambda: _csv_sheets(payload, name),
     }
     if kind is FileKind.UNKNOWN:
-        raise Unreadable("tệp bị hỏng hoặc không phải bảng tính")
+        raise Unreadable(reason("damaged"))
     if kind not in readers:
-        raise Unreadable(f"tệp thực chất là {kind.value}, không phải bảng tính")
+        raise Unreadable(reason("not_a_spreadsheet", kind=file_kind_label(kind)))
     return list(readers[kind]())

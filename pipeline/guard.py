@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.model import ParsedEmail
+from domain.model import ParsedEmail
 
 _BULK_PRECEDENCE = frozenset({"bulk", "list", "junk", "auto_reply"})
 _LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post")

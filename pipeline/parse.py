@@ -22,8 +22,8 @@ from typing import Any
 
 import mailparser
 
-from pipeline.model import Attachment, ParsedEmail
-from pipeline.text import clean, safe_filename
+from domain.model import Attachment, ParsedEmail
+from domain.text import clean, safe_filename
 
 # Headers the guards and the reply need; everything else stays in the stored raw message.
 KEPT_HEADERS = (

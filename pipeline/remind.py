@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 
-from pipeline.consolidate import Snapshot, UnitEntry
-from pipeline.reply import render_templates
+from domain.snapshot import Snapshot, UnitEntry
+from pipeline.consolidate import days_left
+from pipeline.envelope import Envelope, addresses, compose
 
 
 @dataclass(frozen=True)
@@ -57,30 +56,21 @@ def compose_reminder(
 ) -> EmailMessage:
     c = snapshot.campaign
     unit = reminder.entry.unit
-    local, _, domain = c.department.intake_address.partition("@")
-    msg = EmailMessage()
-    msg["From"] = Address(from_name, local, domain)
-    msg["To"] = ", ".join(unit.senders)
-    late = now >= c.closes_at
-    msg["Subject"] = (
-        f"Nhắc nộp hồ sơ đề nghị khen thưởng – hạn {c.deadline.stated}"
-        if not late
-        else "Đề nghị gửi hồ sơ đề nghị khen thưởng (đã quá hạn)"
+    envelope = Envelope(
+        from_name=from_name,
+        from_address=c.department.intake_address,
+        to=addresses(unit.senders),
+        date=now,
+        tz=c.tz,
+        auto_submitted="auto-generated",
     )
-    msg["Date"] = format_datetime(now.astimezone(c.tz))
-    msg["Message-ID"] = make_msgid(domain=domain)
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["Content-Language"] = "vi"
-    days = (c.last_day - now.astimezone(c.tz).date()).days
-    text, html = render_templates(
+    return compose(
+        envelope,
         "reminder",
         c=c,
         unit=unit,
         entry=reminder.entry,
         allocation=c.allocation_for(unit.code),
-        days=days,
-        late=late,
+        days=days_left(c, now),
+        late=now >= c.closes_at,
     )
-    msg.set_content(text, cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", cte="quoted-printable")
-    return msg

@@ -1,7 +1,8 @@
-"""Compose the emails a unit receives: an acknowledgement, an error report, or how to submit.
+"""Compose the emails a unit receives: an acknowledgement, an error report, how to submit, or
+that its mail was too large.
 
-The wording lives in Jinja2 templates (`pipeline/templates`), a plain-text and an HTML version of
-each; this module only gathers the facts they show and builds a threaded, auto-replied message.
+The wording lives in Jinja2 templates (`pipeline/templates`); this module only gathers the facts
+they show, and `pipeline.envelope` builds the threaded, auto-replied message.
 """
 
 from __future__ import annotations
@@ -9,28 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from email import policy
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from itertools import groupby
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
-from config.campaign import Campaign, NomineeKind, Unit
+from domain.campaign import Campaign, Unit
+from domain.counting import proposed
+from domain.kinds import XLSX_MEDIA_TYPE, NomineeKind, Severity, SubmissionStatus
+from domain.model import Document, Finding, Nominee, ParsedEmail
+from domain.wording import megabytes, moment_text
 from pipeline.annotate import AnnotatedCopy
-from pipeline.model import Document, Finding, Nominee, ParsedEmail, Severity
-from pipeline.validate import distinct
-
-_templates = Environment(
-    loader=PackageLoader("pipeline", "templates"),
-    autoescape=select_autoescape(["html.j2"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-)
+from pipeline.envelope import OutgoingFile, compose, reply_envelope
 
 
 @dataclass(frozen=True)
@@ -46,7 +36,7 @@ class CountRow:
 
 @dataclass(frozen=True)
 class FindingGroup:
-    title: str
+    file: str  # empty: about the dossier as a whole
     findings: list[Finding]
 
 
@@ -56,7 +46,7 @@ class SubmissionReply:
 
     campaign: Campaign
     unit: Unit
-    status: str  # accepted | accepted_late | rejected
+    status: SubmissionStatus
     version: int
     received_at: datetime
     counts: list[CountRow]
@@ -70,56 +60,22 @@ class SubmissionReply:
 
     @property
     def accepted(self) -> bool:
-        return self.status != "rejected"
-
-
-def message_bytes(msg: EmailMessage) -> bytes:
-    """The wire form of an outgoing message.
-
-    CPython 3.11's header folder can drop the space between two encoded words at a fold
-    ("bầu cử" arrives as "bầucử"), so the Subject is encoded by the legacy `Header` class,
-    which keeps spaces inside the encoded words.
-    """
-    raw = msg.as_bytes(policy=policy.SMTP)
-    subject = msg["Subject"]
-    if subject is None:
-        return raw
-    head, _, body = raw.partition(b"\r\n\r\n")
-    kept: list[bytes] = []
-    in_subject = False
-    for line in head.split(b"\r\n"):
-        if line[:1] in (b" ", b"\t"):
-            if not in_subject:
-                kept.append(line)
-            continue
-        in_subject = line.lower().startswith(b"subject:")
-        if not in_subject:
-            kept.append(line)
-    encoded = Header(str(subject), "utf-8", header_name="Subject").encode(linesep="\r\n")
-    kept.append(b"Subject: " + encoded.encode("ascii"))
-    return b"\r\n".join(kept) + b"\r\n\r\n" + body
-
-
-def local_time(moment: datetime, campaign: Campaign) -> str:
-    local = moment.astimezone(campaign.tz)
-    return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
+        return self.status.accepted
 
 
 def count_rows(nominees: Sequence[Nominee], unit: Unit, campaign: Campaign) -> list[CountRow]:
     rows = []
     for code, award in campaign.awards.items():
         for kind in NomineeKind:
-            proposed = len(distinct(nominees, kind, code))
+            count = proposed(nominees, code, kind)
             if code == campaign.allocation.award:
                 allowed = campaign.allocation_for(unit.code).of(kind)
                 rows.append(
-                    CountRow(
-                        award.name, kind.label, proposed, allowed, "phân bổ", proposed > allowed
-                    )
+                    CountRow(award.name, kind.label, count, allowed, "phân bổ", count > allowed)
                 )
-            elif proposed:
+            elif count:
                 quota = award.province_quota.of(kind) if award.province_quota else None
-                rows.append(CountRow(award.name, kind.label, proposed, quota, "toàn tỉnh"))
+                rows.append(CountRow(award.name, kind.label, count, quota, "toàn tỉnh"))
     return rows
 
 
@@ -133,7 +89,7 @@ def group_findings(findings: Sequence[Finding], severity: Severity) -> list[Find
     chosen.sort(key=lambda f: (file_of(f), f.location.row or 0 if f.location else 0))
     groups = []
     for file, items in groupby(chosen, key=file_of):
-        groups.append(FindingGroup(f"Tệp {file}" if file else "Hồ sơ chung", list(items)))
+        groups.append(FindingGroup(file, list(items)))
     return groups
 
 
@@ -146,76 +102,28 @@ def can_reply_to(address: str) -> bool:
     return bool(parsed.username and parsed.domain)
 
 
-def _base_message(
-    original: ParsedEmail, campaign: Campaign, from_name: str, now: datetime
-) -> EmailMessage:
-    department = campaign.department
-    msg = EmailMessage()
-    local, _, domain = department.intake_address.partition("@")
-    msg["From"] = Address(from_name, local, domain)
-    msg["To"] = Address(original.from_name, addr_spec=original.from_address)
-    subject = original.subject or "Hồ sơ đề nghị khen thưởng"
-    msg["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
-    msg["Date"] = format_datetime(now.astimezone(campaign.tz))
-    msg["Message-ID"] = make_msgid(domain=domain)
-    if original.message_id:
-        msg["In-Reply-To"] = original.message_id
-        msg["References"] = f"{original.references} {original.message_id}".strip()
-    # RFC 3834: an automatic answer; Outlook's header asks it not to auto-answer us in turn.
-    msg["Auto-Submitted"] = "auto-replied"
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["Content-Language"] = "vi"
-    return msg
-
-
-def render_templates(template: str, **context: object) -> tuple[str, str]:
-    """The plain-text and HTML renderings of a template pair."""
-    text = _templates.get_template(f"{template}.txt.j2").render(**context)
-    html = _templates.get_template(f"{template}.html.j2").render(**context)
-    return text, html
-
-
-def _render(msg: EmailMessage, template: str, **context: object) -> EmailMessage:
-    text, html = render_templates(template, **context)
-    msg.set_content(text, cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", cte="quoted-printable")
-    return msg
-
-
 def compose_submission_reply(
     reply: SubmissionReply, original: ParsedEmail, from_name: str, now: datetime
 ) -> EmailMessage:
-    msg = _base_message(original, reply.campaign, from_name, now)
-    _render(
-        msg,
+    c = reply.campaign
+    copies = [OutgoingFile(a.filename, a.payload, XLSX_MEDIA_TYPE) for a in reply.annotated]
+    return compose(
+        reply_envelope(original, from_name, c.department.intake_address, now, c.tz, copies),
         "submission_reply",
         r=reply,
-        c=reply.campaign,
-        received=local_time(reply.received_at, reply.campaign),
-        superseded_at=local_time(reply.superseded_at, reply.campaign)
-        if reply.superseded_at
-        else "",
+        c=c,
+        received=moment_text(reply.received_at, c.tz),
+        superseded_at=moment_text(reply.superseded_at, c.tz) if reply.superseded_at else "",
     )
-    for copy in reply.annotated:
-        msg.add_attachment(
-            copy.payload,
-            maintype="application",
-            subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            filename=copy.filename,
-        )
-    return msg
 
 
 def compose_how_to_submit(
     original: ParsedEmail, campaign: Campaign, from_name: str, now: datetime
 ) -> EmailMessage:
-    msg = _base_message(original, campaign, from_name, now)
-    return _render(msg, "how_to_submit", c=campaign, sender=original.from_address)
-
-
-def megabytes(size: int) -> str:
-    """A size as a Vietnamese reader writes it: "31,5"."""
-    return f"{size / 1024 / 1024:.1f}".replace(".", ",")
+    envelope = reply_envelope(
+        original, from_name, campaign.department.intake_address, now, campaign.tz
+    )
+    return compose(envelope, "how_to_submit", c=campaign, sender=original.from_address)
 
 
 def compose_too_large(
@@ -228,12 +136,14 @@ def compose_too_large(
     limit: int,
     received_at: datetime,
 ) -> EmailMessage:
-    msg = _base_message(original, campaign, from_name, now)
-    return _render(
-        msg,
+    envelope = reply_envelope(
+        original, from_name, campaign.department.intake_address, now, campaign.tz
+    )
+    return compose(
+        envelope,
         "too_large",
         c=campaign,
         size=megabytes(size),
         limit=megabytes(limit),
-        received=local_time(received_at, campaign),
+        received=moment_text(received_at, campaign.tz),
     )

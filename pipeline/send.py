@@ -1,9 +1,9 @@
-"""Send queued mail: over SMTP (smtplib), or into a folder as .eml files.
+"""Transports that put one message on its way: SMTP (smtplib), or a folder of .eml files.
 
-Replies are queued in the database in the same transaction that stores what they answer; this
-stage sends what is due and marks each one sent in its own commit right after the server accepts
-it. A temporary failure (4xx, a dropped connection) is retried later with back-off; a permanent
-refusal (5xx) is recorded and not retried.
+A transport classifies what went wrong: `TemporaryFailure` (4xx, a dropped connection: try later),
+`PermanentFailure` (5xx: do not try again) and `UncertainDelivery` (the connection failed after
+the end of the data: the server may have accepted it). Which mail to send, and recording what
+happened, is `service.outbox`'s job.
 """
 
 from __future__ import annotations
@@ -15,21 +15,13 @@ import smtplib
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from config.settings import OutgoingSettings, SmtpSettings
-from pipeline.reply import message_bytes
-from storage import repository
-from storage.models import MailState, OutboundMail
 
 log = logging.getLogger(__name__)
 
@@ -222,138 +214,9 @@ class FileTransport:
         os.replace(partial, target)  # atomic: the file is there whole, or not at all
 
 
-def queue_email(
-    session: Session, msg: EmailMessage, kind: str, inbound_message_id: int | None = None
-) -> OutboundMail:
-    """Put a composed message in the outbox (in the caller's transaction); sent by `deliver_due`."""
-    recipients = [a.addr_spec.lower() for a in msg["To"].addresses]
-    return repository.queue_mail(
-        session,
-        inbound_message_id=inbound_message_id,
-        kind=kind,
-        recipient=",".join(recipients),
-        subject=str(msg["Subject"]),
-        message_id=str(msg["Message-ID"]),
-        data=message_bytes(msg),
-    )
-
-
 def open_transport(settings: OutgoingSettings, password: str | None) -> Transport:
     if settings.kind == "smtp":
         assert settings.smtp is not None
         return SmtpTransport(settings.smtp, password)
     assert settings.file_dir is not None
     return FileTransport(settings.file_dir)
-
-
-OUTBOX_LEASE = "outbox"
-
-
-@dataclass
-class DeliveryReport:
-    sent: int = 0
-    deferred: int = 0
-    failed: int = 0
-    skipped_busy: bool = False
-
-
-def deliver_due(
-    engine: Engine,
-    transport: Transport,
-    envelope_from: str,
-    max_attempts: int,
-    now: datetime | None = None,
-) -> DeliveryReport:
-    report = DeliveryReport()
-    moment = now or datetime.now(UTC)
-    with Session(engine) as session:
-        due = repository.mail_due(session, moment)
-        interrupted = repository.mail_in_state(session, MailState.SENDING)
-    if not due and not interrupted:
-        return report
-    # One sender at a time (the poll, the digest job and another instance may all try).
-    holder = repository.lease_holder()
-    with Session(engine) as session:
-        clock = datetime.now(UTC)
-        got = repository.acquire_lease(
-            session, OUTBOX_LEASE, holder, clock + timedelta(minutes=30), clock
-        )
-        session.commit()
-    if not got:
-        report.skipped_busy = True
-        return report
-    try:
-        _deliver(engine, transport, envelope_from, max_attempts, moment, due, report)
-    finally:
-        with Session(engine) as session:
-            repository.release_lease(session, OUTBOX_LEASE, holder)
-            session.commit()
-    return report
-
-
-def _deliver(
-    engine: Engine,
-    transport: Transport,
-    envelope_from: str,
-    max_attempts: int,
-    moment: datetime,
-    due: list[int],
-    report: DeliveryReport,
-) -> None:
-    with Session(engine) as session:
-        # We hold the outbox: anything still "sending" was left by a sender that died.
-        for left in repository.mail_in_state(session, MailState.SENDING):
-            left.state = MailState.UNCERTAIN
-            left.last_error = "interrupted after the end of the data was sent; not resent"
-            session.add(left)
-            log.warning(
-                "mail %s to %s may or may not have been delivered; not resent",
-                left.id,
-                left.recipient,
-            )
-        session.commit()
-    with transport:
-        for mail_id in due:
-            with Session(engine) as session:
-                mail = session.get(OutboundMail, mail_id)
-                if mail is None or mail.state != MailState.QUEUED:
-                    continue
-                name = f"{mail.id:06d}-{mail.kind}"
-
-                def point_of_no_return(
-                    mail: OutboundMail = mail, session: Session = session
-                ) -> None:
-                    mail.state = MailState.SENDING
-                    session.add(mail)
-                    session.commit()
-
-                try:
-                    transport.send(
-                        envelope_from, mail.recipients, mail.data, name, point_of_no_return
-                    )
-                except UncertainDelivery as err:
-                    mail.state, mail.last_error = MailState.UNCERTAIN, str(err)
-                    mail.attempts += 1
-                    report.failed += 1
-                    log.warning(
-                        "mail %s to %s may have been delivered: %s", mail.id, mail.recipient, err
-                    )
-                except PermanentFailure as err:
-                    mail.state, mail.last_error = MailState.FAILED, str(err)
-                    mail.attempts += 1
-                    report.failed += 1
-                    log.warning("mail %s to %s refused for good: %s", mail.id, mail.recipient, err)
-                except TemporaryFailure as err:
-                    mail.state = MailState.QUEUED  # refused before or at the end of the data
-                    gave_up = repository.retry_later(mail, str(err), max_attempts, moment)
-                    if gave_up:
-                        report.failed += 1
-                    else:
-                        report.deferred += 1
-                    log.warning("mail %s to %s deferred: %s", mail.id, mail.recipient, err)
-                else:
-                    mail.state, mail.sent_at = MailState.SENT, datetime.now(UTC)
-                    mail.attempts += 1
-                    report.sent += 1
-                session.add(mail)
-                session.commit()

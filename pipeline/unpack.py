@@ -22,17 +22,12 @@ from typing import Any
 
 from tnefparse import TNEF
 
-from pipeline.findings import finding
-from pipeline.formats import (
-    MAX_ENTRIES,
-    MAX_UNPACKED_BYTES,
-    FileKind,
-    Unreadable,
-    check_zip_limits,
-    identify,
-)
-from pipeline.model import Attachment, Finding, Location
-from pipeline.text import safe_filename
+from domain.kinds import MEDIA_TYPES, OCTET_STREAM, FileKind
+from domain.model import Attachment, Finding, Location
+from domain.text import safe_filename
+from domain.wording import file_kind_label
+from pipeline.findings import finding, reason
+from pipeline.formats import MAX_ENTRIES, MAX_UNPACKED_BYTES, Unreadable, check_zip_limits, identify
 
 ARCHIVE_EXTENSIONS = frozenset({".zip", ".rar", ".7z"})
 MAX_DEPTH = 3  # an archive in an archive in an archive, and no deeper
@@ -44,17 +39,6 @@ _TNEF_HEADER = 6  # signature and key
 _TNEF_ATTRIBUTE_OVERHEAD = 11  # level, id, type, length before the data; checksum after
 _ZIP_UTF8_FLAG = 0x800
 _ZIP_ENCRYPTED_FLAG = 0x1
-_OCTET_STREAM = "application/octet-stream"
-_CONTENT_TYPES = {
-    FileKind.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    FileKind.XLSM: "application/vnd.ms-excel.sheet.macroEnabled.12",
-    FileKind.XLS: "application/vnd.ms-excel",
-    FileKind.ODS: "application/vnd.oasis.opendocument.spreadsheet",
-    FileKind.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    FileKind.PDF: "application/pdf",
-    FileKind.PNG: "image/png",
-    FileKind.JPEG: "image/jpeg",
-}
 
 
 @dataclass
@@ -100,7 +84,7 @@ def _member(name: str, payload: bytes) -> Attachment:
     kind = identify(payload)
     return Attachment(
         filename=safe_filename(name),
-        content_type=_CONTENT_TYPES.get(kind, _OCTET_STREAM),
+        content_type=MEDIA_TYPES.get(kind, OCTET_STREAM),
         payload=payload,
     )
 
@@ -123,12 +107,12 @@ class _Unpacker:
         elif kind is FileKind.ZIP:
             self.zip(attachment, depth)
         elif kind in _UNSUPPORTED_ARCHIVES:
-            self.note("ARCHIVE_FORMAT_UNSUPPORTED", attachment.filename, kind=kind.value)
+            self.note("ARCHIVE_FORMAT_UNSUPPORTED", attachment.filename, kind=file_kind_label(kind))
         elif attachment.extension in ARCHIVE_EXTENSIONS and kind is FileKind.UNKNOWN:
             self.note(
                 "ARCHIVE_UNREADABLE",
                 attachment.filename,
-                reason="tệp bị hỏng hoặc không phải tệp nén",
+                reason=reason("archive_damaged"),
             )
         else:
             self.result.attachments.append(attachment)
@@ -139,7 +123,7 @@ class _Unpacker:
                 self.note(
                     "ARCHIVE_UNREADABLE",
                     member.filename,
-                    reason=f"tệp nén lồng trong tệp nén quá {MAX_DEPTH} lớp",
+                    reason=reason("archive_too_deep", depth=MAX_DEPTH),
                 )
                 continue
             self.take(member, depth + 1)
@@ -165,21 +149,21 @@ class _Unpacker:
                     continue
                 self.budget.entries_left -= 1
                 if self.budget.entries_left < 0 or info.file_size > self.budget.bytes_left:
-                    raise Unreadable("các tệp bên trong quá nhiều hoặc quá lớn")
+                    raise Unreadable(reason("archive_too_much"))
                 try:
                     with archive.open(info) as entry:
                         # zipfile stops at the declared size; the budget holds whatever it says.
                         payload = entry.read(self.budget.bytes_left + 1)
                 except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as err:
-                    raise Unreadable(f"tệp {path.name} bên trong bị hỏng") from err
+                    raise Unreadable(reason("archive_entry_damaged", entry=path.name)) from err
                 self.budget.bytes_left -= len(payload)
                 if self.budget.bytes_left < 0:
-                    raise Unreadable("các tệp bên trong quá lớn")
+                    raise Unreadable(reason("archive_too_large"))
                 yield _member(path.name, payload)
 
     def tnef(self, attachment: Attachment, depth: int) -> None:
         if not tnef_complete(attachment.payload):
-            self.note("TNEF_UNREADABLE", attachment.filename, reason="tệp bị hỏng hoặc bị cắt cụt")
+            self.note("TNEF_UNREADABLE", attachment.filename, reason=reason("tnef_damaged"))
             return
         try:
             parsed = TNEF(attachment.payload, do_checksum=False)
@@ -192,7 +176,7 @@ class _Unpacker:
             self.note("TNEF_UNREADABLE", attachment.filename, reason=type(err).__name__)
             return
         if sum(len(m.payload) for m in members) > self.budget.bytes_left:
-            self.note("TNEF_UNREADABLE", attachment.filename, reason="các tệp bên trong quá lớn")
+            self.note("TNEF_UNREADABLE", attachment.filename, reason=reason("archive_too_large"))
             return
         self.budget.bytes_left -= sum(len(m.payload) for m in members)
         self.inside(members, depth)

@@ -7,19 +7,22 @@ to the extraction's own, errors first, and records which rules ran.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from config.campaign import Campaign, DocumentKind, NomineeKind, Unit
+from domain.campaign import Campaign, Unit
+from domain.counting import distinct
+from domain.kinds import DocumentKind, NomineeKind, Severity, SubmissionStatus
+from domain.model import Document, Extraction, Finding, Nominee
+from domain.text import person_key
+from domain.wording import moment_text
 from pipeline.documents import mentions_name
-from pipeline.findings import finding
-from pipeline.model import Document, Extraction, Finding, Nominee, Severity
-from pipeline.text import person_key
+from pipeline.findings import clause, finding
 
 
 @dataclass(frozen=True)
-class Submission:
+class Dossier:
     """What a rule sees: who sent what, when, for which campaign."""
 
     unit: Unit
@@ -29,14 +32,14 @@ class Submission:
     documents: tuple[Document, ...]
 
 
-Rule = Callable[[Submission], Iterator[Finding]]
+Rule = Callable[[Dossier], Iterator[Finding]]
 
 
-def _award_name(s: Submission, code: str) -> str:
+def _award_name(s: Dossier, code: str) -> str:
     return s.campaign.awards[code].name
 
 
-def no_duplicate_nominees(s: Submission) -> Iterator[Finding]:
+def no_duplicate_nominees(s: Dossier) -> Iterator[Finding]:
     seen: dict[tuple[NomineeKind, str, str], Nominee] = {}
     for n in s.nominees:
         for award in sorted(n.awards):
@@ -53,22 +56,11 @@ def no_duplicate_nominees(s: Submission) -> Iterator[Finding]:
                 )
 
 
-def distinct(
-    nominees: Iterable[Nominee], kind: NomineeKind, award: str | None = None
-) -> list[Nominee]:
-    """Nominees of a kind (proposed for `award`, if given), each collective or person once."""
-    by_key: dict[str, Nominee] = {}
-    for n in nominees:
-        if n.kind is kind and (award is None or award in n.awards):
-            by_key.setdefault(person_key(n.name), n)
-    return list(by_key.values())
-
-
-def _distinct(s: Submission, award: str, kind: NomineeKind) -> list[Nominee]:
+def _distinct(s: Dossier, award: str, kind: NomineeKind) -> list[Nominee]:
     return distinct(s.nominees, kind, award)
 
 
-def within_allocation(s: Submission) -> Iterator[Finding]:
+def within_allocation(s: Dossier) -> Iterator[Finding]:
     award = s.campaign.allocation.award
     allowed = s.campaign.allocation_for(s.unit.code)
     for kind in NomineeKind:
@@ -84,7 +76,7 @@ def within_allocation(s: Submission) -> Iterator[Finding]:
             )
 
 
-def within_province_quota(s: Submission) -> Iterator[Finding]:
+def within_province_quota(s: Dossier) -> Iterator[Finding]:
     for code, award in s.campaign.awards.items():
         if award.province_quota is None:
             continue
@@ -100,7 +92,7 @@ def within_province_quota(s: Submission) -> Iterator[Finding]:
                 )
 
 
-def prerequisite_awards(s: Submission) -> Iterator[Finding]:
+def prerequisite_awards(s: Dossier) -> Iterator[Finding]:
     """The PM certificate is chosen among those proposed for the provincial one."""
     awards_of: dict[tuple[NomineeKind, str], set[str]] = {}
     for n in s.nominees:
@@ -122,12 +114,12 @@ def prerequisite_awards(s: Submission) -> Iterator[Finding]:
                     )
 
 
-def _proposed_awards(s: Submission) -> list[str]:
+def _proposed_awards(s: Dossier) -> list[str]:
     codes = {a for n in s.nominees for a in n.awards}
     return [code for code in s.campaign.awards if code in codes]
 
 
-def dossier_documents(s: Submission) -> Iterator[Finding]:
+def dossier_documents(s: Dossier) -> Iterator[Finding]:
     present = {d.kind for d in s.documents}
     reported: set[DocumentKind] = set()
     for code in _proposed_awards(s):
@@ -142,7 +134,7 @@ def dossier_documents(s: Submission) -> Iterator[Finding]:
                 )
 
 
-def nominee_documents(s: Submission) -> Iterator[Finding]:
+def nominee_documents(s: Dossier) -> Iterator[Finding]:
     """One summary or report per nominee: matched by name, else one unnamed file each.
 
     A summary may also be written in the list's "Tóm tắt thành tích" column, and a single
@@ -173,13 +165,11 @@ def nominee_documents(s: Submission) -> Iterator[Finding]:
                 kind=n.kind.label,
                 name=n.name,
                 award=award.name,
-                alternative=', hoặc ghi vào cột "Tóm tắt thành tích" của danh sách'
-                if summary_kind
-                else "",
+                alternative=clause("summary_in_list") if summary_kind else "",
             )
 
 
-def turnout_thresholds(s: Submission) -> Iterator[Finding]:
+def turnout_thresholds(s: Dossier) -> Iterator[Finding]:
     if s.unit.kind not in s.campaign.turnout_applies_to:
         return
     for n in s.nominees:
@@ -203,24 +193,21 @@ def turnout_thresholds(s: Submission) -> Iterator[Finding]:
                 )
 
 
-def on_time(s: Submission) -> Iterator[Finding]:
+def on_time(s: Dossier) -> Iterator[Finding]:
     campaign = s.campaign
     if s.received_at < campaign.closes_at:
         return
     reject = campaign.deadline.late_policy == "reject"
-    local = s.received_at.astimezone(campaign.tz)
+    department = campaign.department
     yield finding(
         "LATE_SUBMISSION",
         severity=Severity.ERROR if reject else Severity.WARNING,
-        received=f"{local:%H:%M} ngày {local:%d/%m/%Y}",
+        received=moment_text(s.received_at, campaign.tz),
         deadline=campaign.last_moment_text,
         stated=campaign.deadline.stated,
-        late_fix=(
-            f"Hồ sơ nộp muộn không được tiếp nhận; nếu có lý do chính đáng, liên hệ "
-            f"{campaign.department.office}, {campaign.department.name}."
-            if reject
-            else "Hồ sơ vẫn được tiếp nhận nhưng được đánh dấu là nộp muộn."
-        ),
+        late_fix=clause("late_rejected", office=department.office, department=department.name)
+        if reject
+        else clause("late_flagged"),
     )
 
 
@@ -240,10 +227,17 @@ RULES: tuple[tuple[str, Rule], ...] = (
 class Verdict:
     findings: tuple[Finding, ...]
     rules_run: tuple[str, ...]
+    late: bool = False  # received at or after the deadline (whatever the late policy)
 
     @property
     def accepted(self) -> bool:
         return not any(f.severity is Severity.ERROR for f in self.findings)
+
+    @property
+    def status(self) -> SubmissionStatus:
+        if not self.accepted:
+            return SubmissionStatus.REJECTED
+        return SubmissionStatus.ACCEPTED_LATE if self.late else SubmissionStatus.ACCEPTED
 
 
 def _order(f: Finding) -> tuple[int, str, str, int]:
@@ -260,7 +254,7 @@ def validate(
     extraction: Extraction, unit: Unit, campaign: Campaign, received_at: datetime
 ) -> Verdict:
     """All findings for a submission: the extraction's own, then every rule's, errors first."""
-    submission = Submission(
+    dossier = Dossier(
         unit=unit,
         campaign=campaign,
         received_at=received_at,
@@ -269,5 +263,9 @@ def validate(
     )
     findings = list(extraction.findings)
     for _, rule in RULES:
-        findings.extend(rule(submission))
-    return Verdict(tuple(sorted(findings, key=_order)), tuple(name for name, _ in RULES))
+        findings.extend(rule(dossier))
+    return Verdict(
+        tuple(sorted(findings, key=_order)),
+        tuple(name for name, _ in RULES),
+        late=received_at >= campaign.closes_at,
+    )

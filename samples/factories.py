@@ -17,11 +17,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipeline.reply import message_bytes
+from domain.kinds import XLSX_MEDIA_TYPE
+from pipeline.envelope import message_bytes
 
 PROVINCIAL = "Bằng khen của Chủ tịch UBND tỉnh"
 PM = "Bằng khen của Thủ tướng Chính phủ"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = XLSX_MEDIA_TYPE
 
 
 @dataclass

@@ -8,53 +8,24 @@ to it, with its state; the raw bytes sit in `RawMessage` so listing the ledger s
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 
 from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
+
+from domain.kinds import (
+    DispatchKind,
+    JobOutcome,
+    MailboxAction,
+    MailKind,
+    MailState,
+    MessageState,
+    Outcome,
+    SubmissionStatus,
+)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class MessageState(StrEnum):
-    RECEIVED = "received"  # in the ledger, not handled yet
-    DONE = "done"  # handled: outcome stored, reply (if any) queued
-    FAILED = "failed"  # the program failed on it; retried until the attempts cap
-    QUARANTINED = "quarantined"  # failed too often; kept for the operator
-
-
-class Outcome(StrEnum):
-    SUBMISSION = "submission"
-    UNKNOWN_SENDER = "unknown_sender"
-    AUTOMATIC = "automatic"  # auto-reply, bounce, list mail: kept, never answered
-    DUPLICATE = "duplicate"  # same content or Message-ID as an earlier message
-    CORRESPONDENCE = "correspondence"  # a unit answering one of our replies, nothing attached
-    SUSPICIOUS = "suspicious"  # a unit's address, but the server says DKIM/DMARC failed
-    TOO_LARGE = "too_large"  # over mailbox.max_message_bytes: kept and answered, not unpacked
-
-
-class SubmissionStatus(StrEnum):
-    ACCEPTED = "accepted"
-    ACCEPTED_LATE = "accepted_late"
-    REJECTED = "rejected"
-
-
-class MailState(StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"  # the end of the data is being sent: the server may accept it any moment
-    SENT = "sent"
-    FAILED = "failed"  # given up: permanent refusal or too many attempts
-    # Interrupted after the end of the data was sent: probably delivered, never sent again
-    # automatically; shown to the operator, who can resend it (`intake resend`).
-    UNCERTAIN = "uncertain"
-
-
-class MailboxAction(StrEnum):
-    PENDING = "pending"
-    DONE = "done"
-    NOT_POSSIBLE = "not_possible"  # e.g. the mailbox was rebuilt and the UID no longer exists
 
 
 # Enumerations are stored as their values in plain strings: readable in SQL, no PostgreSQL
@@ -96,6 +67,7 @@ class InboundMessage(SQLModel, table=True):
     state: MessageState = Field(default=MessageState.RECEIVED, index=True, sa_type=_ENUM)
     outcome: Outcome | None = Field(default=None, sa_type=_ENUM)
     outcome_detail: str = ""
+    decided_by: str = ""  # the triage rule that decided the outcome (`pipeline.triage.RULES`)
     attempts: int = 0
     last_error: str = Field(default="", sa_type=Text)
     duplicate_of_id: int | None = Field(
@@ -187,7 +159,7 @@ class OutboundMail(SQLModel, table=True):
     inbound_message_id: int | None = Field(
         default=None, sa_column=_fk("inbound_message.id", nullable=True)
     )
-    kind: str  # acknowledgement | error_report | how_to_submit
+    kind: MailKind = Field(sa_type=AutoString)
     recipient: str = Field(index=True)  # addresses, comma-separated
     subject: str
     message_id: str = Field(unique=True)
@@ -232,7 +204,7 @@ class Dispatch(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("campaign_code", "kind", "key"),)
     id: int | None = Field(default=None, primary_key=True)
     campaign_code: str
-    kind: str  # "digest" | "reminder"
+    kind: DispatchKind = Field(sa_type=AutoString)
     key: str  # e.g. "2021-05-20" for a digest, "SNV/3d" for a reminder
     created_at: datetime = Field(default_factory=utcnow)
     detail: str = ""
@@ -246,5 +218,5 @@ class JobRun(SQLModel, table=True):
     job: str = Field(index=True)
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
-    outcome: str = "running"  # running | ok | failed
+    outcome: JobOutcome = Field(default=JobOutcome.RUNNING, sa_type=AutoString)
     detail: str = Field(default="", sa_type=Text)

@@ -18,7 +18,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from config.campaign import Campaign, load_campaign
+from config.campaign import load_campaign
+from domain.campaign import Campaign
 from tests.servers import Dovecot, SmtpServer, dovecot_binary
 
 ROOT = Path(__file__).resolve().parent.parent

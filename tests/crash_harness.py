@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from config.campaign import load_campaign
+from domain.kinds import MailboxAction, MailState, MessageState, Outcome
 from samples.factories import (
     XLSX,
     File,
@@ -38,15 +39,7 @@ from samples.factories import (
     people,
 )
 from storage.db import make_engine
-from storage.models import (
-    InboundMessage,
-    MailboxAction,
-    MailState,
-    MessageState,
-    OutboundMail,
-    Outcome,
-    Submission,
-)
+from storage.models import InboundMessage, OutboundMail, Submission
 from tests.conftest import CAMPAIGN_FILE, vn, write_config
 from tests.servers import PASSWORD, Dovecot, SmtpServer
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from config.campaign import Campaign, NomineeKind
-from pipeline.consolidate import Snapshot, SubmissionEntry, UnitEntry
-from pipeline.model import Location, Nominee
+from domain.campaign import Campaign
+from domain.kinds import NomineeKind, SubmissionStatus
+from domain.model import Location, Nominee
+from domain.snapshot import Snapshot, SubmissionEntry, UnitEntry
 
 
 def person(
@@ -44,7 +45,7 @@ def make_snapshot(
             id=i,
             unit_code=unit.code,
             version=1,
-            status=status,
+            status=SubmissionStatus(status),
             late=status == "accepted_late",
             received_at=now,
             created_at=now,

@@ -9,10 +9,10 @@ from io import BytesIO
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from config.campaign import Campaign
+from domain.campaign import Campaign
+from domain.model import Attachment, Extraction, Finding
 from pipeline.annotate import PROBLEMS_SHEET, annotated_copies
 from pipeline.extract import extract
-from pipeline.model import Attachment, Extraction, Finding
 from pipeline.validate import validate
 from samples.factories import PROVINCIAL, XLSX
 from tests.corpus.cases import ods

@@ -4,7 +4,8 @@ from typing import Any
 
 import pytest
 
-from config.campaign import Campaign, CampaignError, parse_campaign
+from config.campaign import CampaignError, parse_campaign
+from domain.campaign import Campaign
 from tests.conftest import CAMPAIGN_FILE, VN
 
 

@@ -7,10 +7,11 @@ from io import BytesIO
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from config.campaign import Campaign
+from domain.campaign import Campaign
+from domain.text import vietnamese_sort_key
+from domain.wording import format_vnd
 from pipeline.consolidate import accepted_totals, proposed_by_several_units, reward_estimate
 from pipeline.export import build_workbook
-from pipeline.text import format_vnd, vietnamese_sort_key
 from tests.conftest import vn
 from tests.snapshots import group, make_snapshot, person
 

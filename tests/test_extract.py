@@ -8,10 +8,11 @@ from io import BytesIO
 import pytest
 from openpyxl import Workbook
 
-from config.campaign import Campaign, DocumentKind, NomineeKind
+from domain.campaign import Campaign
+from domain.kinds import DocumentKind, NomineeKind
+from domain.model import Attachment, Extraction
 from pipeline.documents import classify_document, classify_text
 from pipeline.extract import extract, parse_birth_year, parse_percent
-from pipeline.model import Attachment, Extraction
 from samples.factories import PM, PROVINCIAL, XLSX
 from tests.corpus.cases import BIEN_BAN_TEXT, FILES, TO_TRINH_TEXT, docx
 

@@ -16,9 +16,11 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+import scheduler
 from cli import app, load_app_from
+from domain.kinds import MailState
 from storage.db import make_engine
-from storage.models import JobRun, MailState, OutboundMail
+from storage.models import JobRun, OutboundMail
 from tests.conftest import Servers, write_config
 from tests.crash_harness import Report, backlog, check
 from tests.servers import PASSWORD, Dovecot, SmtpServer, TcpProxy, free_port
@@ -172,7 +174,7 @@ def test_a_poll_whose_mailbox_is_down_is_recorded_as_failed_for_status(
     servers: Servers, tmp_path: Path, quick_reconnects: None
 ) -> None:
     application = load_app_from(through(servers, tmp_path, imap_port=free_port()))
-    jobs = application.scheduled_jobs()
+    jobs = scheduler.jobs_of(application)
     jobs.poll()
     with Session(make_engine(servers.db_url)) as session:
         [run] = session.exec(select(JobRun)).all()

@@ -17,11 +17,12 @@ from email.message import EmailMessage
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.campaign import Campaign, load_campaign
+from config.campaign import load_campaign
+from domain.campaign import Campaign
+from domain.kinds import Severity, SubmissionStatus
 from pipeline.annotate import annotated_copies
-from pipeline.model import Severity
+from pipeline.examine import examine
 from pipeline.parse import parse_message
-from pipeline.poll import examine
 from pipeline.reply import (
     SubmissionReply,
     can_reply_to,
@@ -126,7 +127,7 @@ def through_the_stages(raw: bytes) -> EmailMessage | None:
     reply = SubmissionReply(
         campaign=CAMPAIGN,
         unit=UNIT,
-        status="accepted" if verdict.accepted else "rejected",
+        status=SubmissionStatus.ACCEPTED if verdict.accepted else SubmissionStatus.REJECTED,
         version=1,
         received_at=received,
         counts=count_rows(extraction.nominees, UNIT, CAMPAIGN),

@@ -12,10 +12,11 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
-from config.campaign import Campaign
+from domain.campaign import Campaign
+from domain.kinds import FileKind
+from domain.model import Attachment, Extraction
 from pipeline.extract import extract
-from pipeline.formats import MAX_CELL_CHARS, MAX_ROWS_PER_SHEET, FileKind, identify
-from pipeline.model import Attachment, Extraction
+from pipeline.formats import MAX_CELL_CHARS, MAX_ROWS_PER_SHEET, identify
 from pipeline.parse import parse_message
 from samples.factories import XLSX, File, NominationList, build_email, build_workbook, people
 

@@ -17,9 +17,9 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli import app
+from domain.kinds import MessageState, Outcome
 from pipeline.annotate import PROBLEMS_SHEET
 from pipeline.parse import parse_message
-from pipeline.send import deliver_due
 from samples.factories import (
     PM,
     PROVINCIAL,
@@ -33,8 +33,9 @@ from samples.factories import (
     dossier,
     people,
 )
+from service.outbox import deliver_due
 from storage.db import make_engine
-from storage.models import InboundMessage, MessageState, Outcome, Submission
+from storage.models import InboundMessage, Submission
 from tests.conftest import Servers, vn, write_config
 from tests.servers import SmtpServer
 
@@ -313,7 +314,8 @@ def test_flag_mode_leaves_mail_in_place_with_a_keyword(servers: Servers) -> None
 
 def test_a_reply_that_cannot_be_sent_now_is_sent_later_once(servers: Servers) -> None:
     from config.settings import load_settings
-    from pipeline.send import SmtpTransport, deliver_due
+    from pipeline.send import SmtpTransport
+    from service.outbox import deliver_due
 
     good = servers.config.read_text()
     servers.config.write_text(
@@ -415,9 +417,9 @@ def test_a_naive_auto_responder_gets_one_answer_not_a_loop(
 
 
 def test_smtp_refusals_temporary_are_retried_permanent_are_recorded(servers: Servers) -> None:
-    from cli import App
     from config.campaign import load_campaign
     from config.settings import load_settings
+    from service.runtime import App
     from storage.db import open_database
 
     settings = load_settings(servers.config)

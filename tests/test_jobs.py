@@ -13,13 +13,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from openpyxl import load_workbook
 
 import scheduler
-from cli import App
 from config.campaign import load_campaign
 from config.settings import ScheduleSettings, load_settings
-from pipeline import jobs
 from pipeline.fetch import open_mailbox
-from pipeline.poll import poll_once
 from samples.factories import NominationList, build_email, collectives, dossier, people
+from service import mailings
+from service.intake import poll_once
+from service.runtime import App
 from storage.db import open_database
 from tests.conftest import Servers, vn
 
@@ -128,9 +128,11 @@ def test_reminders_go_out_once_per_unit_and_offset_and_stop_at_the_deadline(
 
 def test_job_runs_are_recorded_for_status(servers: Servers) -> None:
     app = application(servers)
-    assert jobs.recorded(app.engine, "remind", lambda: "ok") == "ok"
+    assert mailings.recorded(app.engine, "remind", lambda: "ok") == "ok"
     with pytest.raises(RuntimeError):
-        jobs.recorded(app.engine, "poll", lambda: (_ for _ in ()).throw(RuntimeError("imap down")))
+        mailings.recorded(
+            app.engine, "poll", lambda: (_ for _ in ()).throw(RuntimeError("imap down"))
+        )
     from typer.testing import CliRunner
 
     from cli import app as cli_app

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
+from pipeline.envelope import message_bytes
 from pipeline.guard import automatic_reason
 from pipeline.parse import parse_message
-from pipeline.reply import message_bytes
 from samples.factories import File, build_email
 
 LONG_SUBJECT = (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from config.campaign import Campaign
+from domain.campaign import Campaign
+from domain.text import clean
 from pipeline.remind import compose_reminder, due_reminders
-from pipeline.text import clean
 from tests.conftest import vn
 from tests.snapshots import make_snapshot, person
 

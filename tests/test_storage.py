@@ -13,11 +13,12 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from config.campaign import Campaign, NomineeKind
-from pipeline.model import Extraction, Location, Nominee
-from storage import repository
+from domain.campaign import Campaign
+from domain.kinds import MailKind, MailState, NomineeKind, SubmissionStatus
+from domain.model import Extraction, Location, Nominee
+from storage import inbound, leases, outbox, read_model, submissions
 from storage.db import open_database
-from storage.models import InboundMessage, MailState, OutboundMail, Submission, SubmissionStatus
+from storage.models import InboundMessage, OutboundMail, Submission
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,7 +52,7 @@ def test_migrating_twice_changes_nothing(engine: Engine) -> None:
 def fetched(
     session: Session, key: str, raw: bytes = b"Subject: x\r\n\r\nbody"
 ) -> InboundMessage | None:
-    return repository.record_fetched(
+    return inbound.record_fetched(
         session, source="imap://t/INBOX", source_key=key, raw=raw, uid=int(key), uidvalidity=1
     )
 
@@ -62,7 +63,7 @@ def test_the_ledger_knows_a_mailbox_entry_once_and_keeps_the_bytes(engine: Engin
         assert first is not None
         assert fetched(session, "1", b"raw one") is None
         session.commit()
-        assert repository.raw_bytes(session, first.id or 0) == b"raw one"
+        assert inbound.raw_bytes(session, first.id or 0) == b"raw one"
         assert first.received_at is None and first.fetched_at.tzinfo is not None
 
 
@@ -73,10 +74,10 @@ def test_earlier_copies_are_found_by_content(engine: Engine) -> None:
         c = fetched(session, "3", b"other bytes")
         session.commit()
         assert a and b and c
-        assert repository.earlier_copy(session, a) is None
-        copy = repository.earlier_copy(session, b)
+        assert inbound.earlier_copy(session, a) is None
+        copy = inbound.earlier_copy(session, b)
         assert copy is not None and copy.id == a.id
-        assert repository.earlier_copy(session, c) is None
+        assert inbound.earlier_copy(session, c) is None
 
 
 def store(
@@ -90,7 +91,7 @@ def store(
         Nominee(NomineeKind.INDIVIDUAL, n, frozenset({"provincial"}), Location("DS.xlsx", "S", i))
         for i, n in enumerate(names, 2)
     ]
-    return repository.store_submission(
+    return submissions.store_submission(
         session,
         message=message,
         campaign=campaign,
@@ -118,9 +119,9 @@ def test_a_resubmission_supersedes_the_current_one(engine: Engine, campaign: Cam
         session.commit()
         assert replaced is not None and replaced.id == first.id
         assert second.version == 2 and second.supersedes_id == first.id
-        current = repository.current_submission(session, campaign.code, "SNV")
+        current = submissions.current_submission(session, campaign.code, "SNV")
         assert current is not None and current.id == second.id
-        snapshot = repository.snapshot(session, campaign, datetime.now(UTC))
+        snapshot = read_model.snapshot(session, campaign, datetime.now(UTC))
         assert snapshot.unit("SNV").submissions == 2
         assert snapshot.unit("SNV").proposed("provincial", NomineeKind.INDIVIDUAL) == 1
         entry = snapshot.unit("SNV").current
@@ -136,29 +137,29 @@ def test_a_resubmission_supersedes_the_current_one(engine: Engine, campaign: Cam
 def test_only_one_holder_gets_the_lease_until_it_expires(engine: Engine) -> None:
     now = datetime.now(UTC)
     with Session(engine) as a, Session(engine) as b:
-        assert repository.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=5), now)
+        assert leases.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=5), now)
         a.commit()
-        assert not repository.acquire_lease(b, "poll", "host-b", now + timedelta(minutes=5), now)
+        assert not leases.acquire_lease(b, "poll", "host-b", now + timedelta(minutes=5), now)
         b.commit()
-        assert repository.acquire_lease(
+        assert leases.acquire_lease(
             a, "poll", "host-a", now + timedelta(minutes=10), now
         )  # renewal
         a.commit()
         later = now + timedelta(minutes=11)
-        assert repository.acquire_lease(b, "poll", "host-b", later + timedelta(minutes=5), later)
+        assert leases.acquire_lease(b, "poll", "host-b", later + timedelta(minutes=5), later)
         b.commit()
-        repository.release_lease(b, "poll", "host-b")
+        leases.release_lease(b, "poll", "host-b")
         b.commit()
-        assert repository.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=5), now)
+        assert leases.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=5), now)
         a.commit()
 
 
 def test_failed_sends_back_off_then_give_up(engine: Engine) -> None:
     with Session(engine) as session:
-        mail = repository.queue_mail(
+        mail = outbox.queue_mail(
             session,
             inbound_message_id=None,
-            kind="acknowledgement",
+            kind=MailKind.ACKNOWLEDGEMENT,
             recipient="a@b.vn",
             subject="s",
             message_id="<1@x>",
@@ -166,12 +167,12 @@ def test_failed_sends_back_off_then_give_up(engine: Engine) -> None:
         )
         session.commit()
         now = datetime.now(UTC)
-        assert repository.mail_due(session, now) == [mail.id]
-        assert repository.retry_later(mail, "421 busy", max_attempts=2, now=now) is False
+        assert outbox.mail_due(session, now) == [mail.id]
+        assert outbox.defer(mail, "421 busy", max_attempts=2, now=now) is False
         session.commit()
-        assert repository.mail_due(session, now) == []
-        assert repository.mail_due(session, now + timedelta(minutes=3)) == [mail.id]
-        assert repository.retry_later(mail, "421 busy", max_attempts=2, now=now) is True
+        assert outbox.mail_due(session, now) == []
+        assert outbox.mail_due(session, now + timedelta(minutes=3)) == [mail.id]
+        assert outbox.defer(mail, "421 busy", max_attempts=2, now=now) is True
         session.commit()
         stored = session.get(OutboundMail, mail.id)
         assert (

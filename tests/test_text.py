@@ -1,4 +1,4 @@
-from pipeline.text import clean, compact, fold, person_key
+from domain.text import clean, compact, fold, person_key
 
 
 def test_clean_normalises_to_nfc_and_folds_whitespace() -> None:

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from pipeline.model import Attachment
+from domain.model import Attachment
 from pipeline.unpack import Unpacked, unpack
 from tests.corpus.cases import tnef, zip_archive
 

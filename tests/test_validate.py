@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from config.campaign import Campaign, DocumentKind, NomineeKind
-from pipeline.model import Document, Extraction, Location, Nominee, Severity
+from domain.campaign import Campaign
+from domain.kinds import DocumentKind, NomineeKind, Severity
+from domain.model import Document, Extraction, Location, Nominee
 from pipeline.validate import Verdict, validate
 from tests.conftest import vn
 

@@ -1,20 +1,15 @@
-"""Plain data passed between the pipeline's stages. No I/O, no database: just values."""
+"""Plain data passed between the pipeline's stages and stored by `storage`. No I/O: just values."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from pathlib import PurePosixPath
+from typing import Any
 
-from config.campaign import DocumentKind, NomineeKind
-from pipeline.formats import FileKind, Sheet
-
-
-class Severity(StrEnum):
-    ERROR = "error"  # blocks acceptance
-    WARNING = "warning"  # reported, does not block
+from domain.kinds import DocumentKind, FileKind, NomineeKind, Severity
+from domain.wording import place_in_file
 
 
 @dataclass(frozen=True)
@@ -27,16 +22,7 @@ class Location:
     column: str | None = None
 
     def describe(self, include_file: bool = True) -> str:
-        parts = []
-        if self.file and include_file:
-            parts.append(f"tệp {self.file}")
-        if self.sheet:
-            parts.append(f"trang {self.sheet}")
-        if self.row:
-            parts.append(f"dòng {self.row}")
-        if self.column:
-            parts.append(f"cột {self.column}")
-        return ", ".join(parts)
+        return place_in_file(self.file if include_file else None, self.sheet, self.row, self.column)
 
 
 @dataclass(frozen=True)
@@ -118,6 +104,17 @@ class Extraction:
     list_files: list[str] = field(default_factory=list)
     # The sheets read from each list file (text already in Unicode), for the annotated copy.
     lists_read: list[ReadList] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of a spreadsheet as rows of plain values (`pipeline.formats.read_sheets`)."""
+
+    name: str
+    rows: list[list[Any]]
+    truncated: bool = False  # more rows than the reading limit: only the first were read
+    # Font names of text cells, by 0-based (row, column), where the format records them.
+    fonts: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`intake`: the operator's command. Messages for the operator are in Vietnamese; logs in English.
+"""`intake`: the operator's commands, declared. Messages for the operator are in Vietnamese; logs
+in English. What a command does lives in `service`; the status table and JSON in `cli.status`.
 
 intake --config FILE poll        one cycle: fetch, process, file away, send; exit 0
 intake --config FILE status      per unit: current submission, state, counts vs allocation
@@ -17,39 +18,26 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 from typer.core import TyperGroup
 
 import scheduler
-from config.campaign import Campaign, CampaignError, NomineeKind, load_campaign
-from config.settings import Settings, load_settings
-from pipeline import jobs
-from pipeline.consolidate import status_label
-from pipeline.fetch import MailboxUnavailable, open_mailbox
-from pipeline.poll import Context, PollReport, poll_once
-from pipeline.remind import Reminder
-from pipeline.send import DeliveryReport, Transport, deliver_due, open_transport
-from storage import repository
+from cli import status as status_view
+from config.campaign import CampaignError, load_campaign
+from config.settings import load_settings
+from domain.wording import outcome_label, status_label
+from pipeline.fetch import MailboxUnavailable
+from service import mailings
+from service.runtime import App
+from storage import inbound, outbox
 from storage.db import open_database, ping
-from storage.files import FileStore
-from storage.models import (
-    InboundMessage,
-    MailState,
-    MessageState,
-    OutboundMail,
-    Outcome,
-    SubmissionStatus,
-)
 
 
 class _Commands(TyperGroup):
@@ -74,55 +62,6 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Tiếp nhận hồ sơ đề nghị khen thưởng qua thư điện tử.",
 )
-
-
-@dataclass
-class App:
-    settings: Settings
-    campaign: Campaign
-    engine: Engine
-
-    @property
-    def context(self) -> Context:
-        return Context(self.campaign, self.settings, FileStore(self.settings.storage.files_dir))
-
-    def transport(self) -> Transport:
-        s = self.settings.outgoing
-        return open_transport(s, s.smtp.secret() if s.smtp else None)
-
-    def poll(self) -> PollReport:
-        s = self.settings
-        mailbox = open_mailbox(s.mailbox, s.mailbox.imap.secret() if s.mailbox.imap else None)
-        return poll_once(self.engine, self.context, mailbox, self.transport())
-
-    def deliver(self) -> DeliveryReport:
-        return deliver_due(
-            self.engine,
-            self.transport(),
-            self.campaign.department.intake_address,
-            self.settings.outgoing.max_attempts,
-        )
-
-    def digest(self, now: datetime | None = None, again: bool = False) -> bool:
-        queued = jobs.send_digest(self.engine, self.context, now or datetime.now(UTC), again=again)
-        self.deliver()
-        return queued
-
-    def remind(self, now: datetime | None = None, units: list[str] | None = None) -> list[Reminder]:
-        queued = jobs.send_reminders(self.engine, self.context, now or datetime.now(UTC), units)
-        self.deliver()
-        return queued
-
-    def scheduled_jobs(self) -> scheduler.Jobs:
-        def each(name: str, work: Callable[[], object]) -> Callable[[], object]:
-            return lambda: jobs.recorded(self.engine, name, work)
-
-        return scheduler.Jobs(
-            poll=each("poll", self.poll),
-            deliver=each("deliver", self.deliver),
-            digest=each("digest", self.digest),
-            remind=each("remind", self.remind),
-        )
 
 
 AtOption = Annotated[
@@ -194,19 +133,7 @@ def poll(ctx: typer.Context) -> None:
     if report.skipped_busy:
         typer.echo("Một lượt xử lý khác đang chạy; lượt này bỏ qua.")
         return
-    labels = {
-        Outcome.SUBMISSION: "hồ sơ",
-        Outcome.UNKNOWN_SENDER: "địa chỉ chưa đăng ký",
-        Outcome.AUTOMATIC: "thư tự động",
-        Outcome.DUPLICATE: "thư trùng",
-        Outcome.CORRESPONDENCE: "thư trao đổi",
-        Outcome.SUSPICIOUS: "thư nghi giả mạo",
-        Outcome.TOO_LARGE: "thư quá lớn",
-    }
-    handled = (
-        ", ".join(f"{n} {labels.get(Outcome(k), k)}" for k, n in report.outcomes.items())
-        or "không có"
-    )
+    handled = ", ".join(f"{n} {outcome_label(k)}" for k, n in report.outcomes.items()) or "không có"
     typer.echo(f"Đã lấy {report.fetched} thư mới. Đã xử lý: {handled}.")
     if report.failed or report.quarantined:
         typer.echo(
@@ -226,9 +153,7 @@ def poll(ctx: typer.Context) -> None:
 def run(ctx: typer.Context) -> None:
     """Chạy dịch vụ: xử lý thư, gửi bản tổng hợp và thư nhắc theo lịch, cho đến khi bị dừng."""
     application = load_app(ctx)
-    scheduler.run_forever(
-        application.scheduled_jobs(), application.settings.schedule, application.campaign.timezone
-    )
+    scheduler.run_forever(application)
 
 
 @app.command()
@@ -240,9 +165,8 @@ def health(ctx: typer.Context) -> None:
         ping(application.engine)
     except Exception as err:
         problems.append(f"Không kết nối được cơ sở dữ liệu: {err}")
-    s = application.settings
     try:
-        with open_mailbox(s.mailbox, s.mailbox.imap.secret() if s.mailbox.imap else None):
+        with application.mailbox():
             pass
     except MailboxUnavailable as err:
         problems.append(f"Không mở được hộp thư: {err.reason}.")
@@ -277,129 +201,16 @@ def reprocess(
     """Đưa một thư bị cách ly hoặc bị lỗi trở lại hàng đợi xử lý."""
     application = load_app(ctx)
     with Session(application.engine) as session:
-        message = session.get(InboundMessage, message_id)
-        if message is None:
-            raise fail(f"Không có thư số {message_id}.")
-        if message.state not in (MessageState.QUARANTINED, MessageState.FAILED):
+        try:
+            inbound.requeue(session, message_id)
+        except inbound.NotRequeueable as err:
+            if err.state is None:
+                raise fail(f"Không có thư số {message_id}.") from None
             raise fail(
-                f"Thư số {message_id} đã được xử lý xong ({message.state}); không cần xử lý lại."
-            )
-        message.state, message.attempts = MessageState.RECEIVED, 0
-        session.add(message)
+                f"Thư số {message_id} đã được xử lý xong ({err.state}); không cần xử lý lại."
+            ) from None
         session.commit()
     typer.echo(f"Thư số {message_id} sẽ được xử lý lại ở lượt tiếp theo.")
-
-
-def _status_data(application: App) -> dict[str, Any]:
-    c = application.campaign
-    tz = c.tz
-    allocated = c.allocation.award
-
-    def local(moment: datetime | None) -> str | None:
-        return moment.astimezone(tz).isoformat(timespec="minutes") if moment else None
-
-    units: list[dict[str, Any]] = []
-    with Session(application.engine) as session:
-        snapshot = repository.snapshot(session, c, datetime.now(UTC))
-        for entry in snapshot.units:
-            sub = entry.current
-            allocation = c.allocation_for(entry.unit.code)
-            units.append(
-                {
-                    "code": entry.unit.code,
-                    "name": entry.unit.name,
-                    "kind": entry.unit.kind.value,
-                    "allocation": {
-                        "collectives": allocation.collectives,
-                        "individuals": allocation.individuals,
-                    },
-                    "submissions": entry.submissions,
-                    "current": None
-                    if sub is None
-                    else {
-                        "version": sub.version,
-                        "status": sub.status,
-                        "late": sub.late,
-                        "received_at": local(sub.received_at),
-                        "errors": sub.errors,
-                        "warnings": sub.warnings,
-                        "proposed": {
-                            code: {k.value: entry.proposed(code, k) for k in NomineeKind}
-                            for code in c.awards
-                        },
-                    },
-                }
-            )
-
-        def describe(m: InboundMessage) -> dict[str, Any]:
-            return {
-                "id": m.id,
-                "from": m.from_address,
-                "subject": m.subject,
-                "received_at": local(m.received_at or m.fetched_at),
-                "detail": m.outcome_detail,
-                "error": m.last_error,
-            }
-
-        unknown = [
-            describe(m)
-            for m in repository.messages_with_outcome(
-                session,
-                Outcome.UNKNOWN_SENDER,
-                Outcome.SUSPICIOUS,
-                Outcome.CORRESPONDENCE,
-                Outcome.TOO_LARGE,
-            )
-        ]
-        stuck = [
-            describe(m)
-            for m in repository.messages_in_state(
-                session, MessageState.QUARANTINED, MessageState.FAILED
-            )
-        ]
-        outbox = repository.mail_counts(session)
-        mail_problems = [
-            {"id": m.id, "to": m.recipient, "state": m.state, "error": m.last_error}
-            for state in (MailState.UNCERTAIN, MailState.FAILED)
-            for m in repository.mail_in_state(session, state)
-        ]
-        job_runs = [
-            {
-                "job": r.job,
-                "started_at": local(r.started_at),
-                "finished_at": local(r.finished_at),
-                "outcome": r.outcome,
-                "detail": r.detail,
-            }
-            for r in repository.last_job_runs(session)
-        ]
-    accepted = [
-        u for u in units if u["current"] and u["current"]["status"] != SubmissionStatus.REJECTED
-    ]
-    return {
-        "campaign": {
-            "code": c.code,
-            "title": c.title,
-            "deadline": local(c.closes_at),
-            "deadline_stated": c.deadline.stated,
-        },
-        "units": units,
-        "totals": {
-            "allocation": {
-                "collectives": c.allocation.total.collectives,
-                "individuals": c.allocation.total.individuals,
-            },
-            "accepted": {
-                k.value: sum(u["current"]["proposed"][allocated][k.value] for u in accepted)
-                for k in NomineeKind
-            },
-        },
-        "to_read": unknown,
-        "not_processed": stuck,
-        "outbox": outbox,
-        "mail_problems": mail_problems,
-        "jobs": job_runs,
-    }
 
 
 @app.command()
@@ -409,78 +220,11 @@ def status(
 ) -> None:
     """Tình hình nộp hồ sơ của từng đơn vị."""
     application = load_app(ctx)
-    data = _status_data(application)
+    data = status_view.status_data(application)
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    c = application.campaign
-    allocated = c.allocation.award
-    typer.echo(f"{c.title}\nThời hạn: {c.deadline.stated} ({c.last_moment_text})\n")
-    header = f"{'Mã':<14}{'Đơn vị':<36}{'Lần':>4}  {'Trạng thái':<22}{'Nhận lúc':<18}{'Tập thể':>9}{'Cá nhân':>9}{'TTg':>6}{'Lỗi':>5}"
-    typer.echo(header)
-    typer.echo("-" * len(header))
-    other_awards = [code for code in c.awards if code != allocated]
-    for u in data["units"]:
-        cur = u["current"]
-        alloc = u["allocation"]
-        if cur is None:
-            typer.echo(
-                f"{u['code']:<14}{u['name'][:35]:<36}{'-':>4}  {'chưa nộp':<22}{'':<18}"
-                f"{'0/' + str(alloc['collectives']):>9}{'0/' + str(alloc['individuals']):>9}{'':>6}{'':>5}"
-            )
-            continue
-        p = cur["proposed"][allocated]
-        pm = sum(
-            cur["proposed"][code][k] for code in other_awards for k in ("collective", "individual")
-        )
-        received = (cur["received_at"] or "")[:16].replace("T", " ")
-        typer.echo(
-            f"{u['code']:<14}{u['name'][:35]:<36}{cur['version']:>4}  {status_label(cur['status']):<22}{received:<18}"
-            f"{str(p['collective']) + '/' + str(alloc['collectives']):>9}"
-            f"{str(p['individual']) + '/' + str(alloc['individuals']):>9}{pm:>6}{cur['errors']:>5}"
-        )
-    t = data["totals"]
-    typer.echo(
-        f"\nĐã tiếp nhận: {t['accepted']['collective']}/{t['allocation']['collectives']} tập thể, "
-        f"{t['accepted']['individual']}/{t['allocation']['individuals']} cá nhân."
-    )
-    if data["to_read"]:
-        typer.echo(
-            "\nThư cần người đọc (địa chỉ chưa đăng ký, nghi giả mạo, quá lớn, thư trao đổi):"
-        )
-        for m in data["to_read"]:
-            typer.echo(f"  #{m['id']} {m['from']} – {m['subject']} ({m['detail']})")
-    if data["not_processed"]:
-        typer.echo("\nThư chưa xử lý được (xem lỗi, sửa rồi chạy `intake reprocess SỐ`):")
-        for m in data["not_processed"]:
-            typer.echo(f"  #{m['id']} {m['from']} – {m['subject']}: {m['error']}")
-    if data["jobs"]:
-        names = {
-            "poll": "lấy và xử lý thư",
-            "deliver": "gửi thư",
-            "digest": "bản tổng hợp",
-            "remind": "thư nhắc",
-        }
-        outcomes = {"ok": "thành công", "failed": "LỖI", "running": "đang chạy"}
-        typer.echo("\nLần chạy gần nhất của các việc theo lịch:")
-        for j in data["jobs"]:
-            started = (j["started_at"] or "")[:16].replace("T", " ")
-            detail = f": {j['detail']}" if j["outcome"] == "failed" else ""
-            typer.echo(
-                f"  {names.get(j['job'], j['job'])}: {started} – {outcomes.get(j['outcome'], j['outcome'])}{detail}"
-            )
-    outbox = data["outbox"]
-    if data["mail_problems"]:
-        typer.echo("\nThư gửi đi cần xem lại (không rõ đã đến nơi, hoặc bị từ chối):")
-    for m in data["mail_problems"]:
-        typer.echo(
-            f"  thư gửi đi #{m['id']} tới {m['to']} ({m['state']}): {m['error']} – gửi lại: intake resend {m['id']}"
-        )
-    if outbox.get(MailState.QUEUED) or outbox.get(MailState.FAILED):
-        typer.echo(
-            f"\nThư trả lời: {outbox.get(MailState.QUEUED, 0)} đang chờ gửi, "
-            f"{outbox.get(MailState.FAILED, 0)} không gửi được."
-        )
+    typer.echo(status_view.status_table(data, application.campaign))
 
 
 @app.command()
@@ -491,11 +235,10 @@ def resend(
     """Gửi lại một thư không rõ đã đến nơi chưa, hoặc đã bị máy chủ từ chối."""
     application = load_app(ctx)
     with Session(application.engine) as session:
-        mail = session.get(OutboundMail, mail_id)
-        if mail is None or mail.state not in (MailState.UNCERTAIN, MailState.FAILED):
-            raise fail(f"Không có thư gửi đi số {mail_id} ở trạng thái cần gửi lại.")
-        mail.state, mail.attempts, mail.next_attempt_at = MailState.QUEUED, 0, datetime.now(UTC)
-        session.add(mail)
+        try:
+            outbox.requeue_for_resend(session, mail_id)
+        except outbox.NotResendable:
+            raise fail(f"Không có thư gửi đi số {mail_id} ở trạng thái cần gửi lại.") from None
         session.commit()
     report = application.deliver()
     typer.echo(
@@ -526,7 +269,7 @@ def digest(
         raise fail("--at chỉ dùng cùng --preview.")
     now = moment(application, at)
     if preview:
-        shown = jobs.preview_digest(application.engine, application.context, now)
+        shown = mailings.preview_digest(application.engine, application.context, now)
         if output is None:
             typer.echo(shown.text)
             return
@@ -553,7 +296,9 @@ def export(
 ) -> None:
     """Ghi bảng tổng hợp danh sách đề nghị khen thưởng ra tệp Excel."""
     application = load_app(ctx)
-    shown = jobs.preview_digest(application.engine, application.context, moment(application, at))
+    shown = mailings.preview_digest(
+        application.engine, application.context, moment(application, at)
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(shown.workbook)
     totals = shown.view.quotas[0]
@@ -582,7 +327,7 @@ def remind(
         raise fail("--at chỉ dùng cùng --dry-run.")
     now = moment(application, at)
     if dry_run:
-        due = jobs.reminders_due(application.engine, application.context, now, unit)
+        due = mailings.reminders_due(application.engine, application.context, now, unit)
         if not due:
             typer.echo("Hiện không có thư nhắc nào đến hạn gửi.")
         for r in due:

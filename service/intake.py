@@ -1,10 +1,11 @@
-"""One poll cycle, and the order of the stages a message goes through.
+"""One intake cycle, and the order of the stages a message goes through.
 
     fetch   -> ledger row + raw bytes stored (one commit per batch, with the folder's cursor)
-    process -> parse, skip copies, guard, identify, unpack, extract, validate, store, queue the reply
+    process -> parse, gather the facts, triage (`pipeline.triage.RULES`); a submission is
+               examined (unpack, extract, validate) and stored; the reply is queued
                (one commit per message: the outcome and its reply land together or not at all)
     file    -> move or flag handled mail in the mailbox
-    send    -> deliver queued replies
+    send    -> deliver queued replies (`service.outbox`)
 
 Each message is handled from the stored raw bytes, not from the mailbox, so a crash or an error
 in one stage never loses a message: the ledger says where it stopped and the next cycle resumes.
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy
+from email.message import EmailMessage
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
@@ -33,14 +35,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from config.campaign import Campaign, Unit
 from config.settings import Settings
+from domain.campaign import Campaign
+from domain.kinds import MailKind, MessageState, Severity, SubmissionStatus
+from domain.model import ParsedEmail
 from pipeline.annotate import annotated_copies
-from pipeline.documents import SPREADSHEET_EXTENSIONS, UNSUPPORTED_SPREADSHEET_EXTENSIONS
-from pipeline.extract import extract
+from pipeline.examine import examine, looks_like_submission
 from pipeline.fetch import Cursor, Mailbox, MailboxUnavailable, MessageRef
+from pipeline.findings import outcome_detail
 from pipeline.guard import automatic_reason, forged_sender_reason
-from pipeline.model import Attachment, Extraction, ParsedEmail, Severity
 from pipeline.parse import parse_headers, parse_message
 from pipeline.reply import (
     SubmissionReply,
@@ -50,30 +53,27 @@ from pipeline.reply import (
     compose_too_large,
     count_rows,
     group_findings,
-    megabytes,
 )
-from pipeline.send import Transport, deliver_due, queue_email
-from pipeline.unpack import ARCHIVE_EXTENSIONS, is_tnef, unpack
-from pipeline.validate import Verdict, validate
-from storage import repository
+from pipeline.send import Transport
+from pipeline.triage import (
+    Decision,
+    Facts,
+    Folder,
+    ReplyHistory,
+    ReplyPolicy,
+    ReplyRefusal,
+    reply_refusal,
+    triage,
+)
+from service.outbox import deliver_due, queue_email
+from storage import inbound, leases, outbox, submissions
 from storage.files import FileStore
-from storage.models import (
-    InboundMessage,
-    MailboxAction,
-    MessageState,
-    Outcome,
-    SubmissionStatus,
-    utcnow,
-)
+from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 POLL_LEASE = "poll"
-# The reply to a unit's mail with nothing attached. One a day per sender at most: a unit's
-# auto-responder that echoes our replies without saying it is automatic gets one answer, not a loop.
-NOTHING_ATTACHED = "nothing_attached"
-REPLY_CAPPED = "; không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này"
 
 
 @dataclass
@@ -103,6 +103,14 @@ class Context:
     def own_addresses(self) -> frozenset[str]:
         return frozenset({self.campaign.department.intake_address.lower()})
 
+    @property
+    def reply_policy(self) -> ReplyPolicy:
+        return ReplyPolicy(per_sender_per_day=self.settings.outgoing.max_replies_per_sender_per_day)
+
+    def folder(self, folder: Folder) -> str:
+        mailbox = self.settings.mailbox
+        return mailbox.rejected_folder if folder is Folder.REJECTED else mailbox.processed_folder
+
 
 # --- fetch ------------------------------------------------------------------------------------
 
@@ -126,14 +134,14 @@ def fetch_into_ledger(engine: Engine, mailbox: Mailbox, report: PollReport) -> N
     """Store new messages batch by batch; `report.fetched` counts them as they are committed, so
     the count stays right when the connection drops and the stage is run again."""
     with Session(engine) as session:
-        stored = repository.get_cursor(session, mailbox.source)
+        stored = inbound.get_cursor(session, mailbox.source)
         cursor = Cursor(stored.uidvalidity, stored.last_uid) if stored else None
     for batch, next_cursor in mailbox.batches(cursor):
         count = 0
         with Session(engine) as session:
             for fetched in batch:
                 message_id, sender, subject = _header_summary(fetched.raw)
-                row = repository.record_fetched(
+                row = inbound.record_fetched(
                     session,
                     source=mailbox.source,
                     source_key=fetched.source_key,
@@ -147,7 +155,7 @@ def fetch_into_ledger(engine: Engine, mailbox: Mailbox, report: PollReport) -> N
                 )
                 count += row is not None
             if next_cursor is not None:
-                repository.set_cursor(
+                inbound.set_cursor(
                     session, mailbox.source, next_cursor.uidvalidity, next_cursor.last_uid
                 )
             session.commit()
@@ -157,55 +165,76 @@ def fetch_into_ledger(engine: Engine, mailbox: Mailbox, report: PollReport) -> N
 # --- process ----------------------------------------------------------------------------------
 
 
-def _looks_like_submission(mail: ParsedEmail) -> bool:
-    sheets = SPREADSHEET_EXTENSIONS | UNSUPPORTED_SPREADSHEET_EXTENSIONS | ARCHIVE_EXTENSIONS
-    return any(a.extension in sheets or is_tnef(a) for a in mail.attachments)
-
-
-def _answers_us(session: Session, mail: ParsedEmail) -> bool:
-    """A message with nothing attached that replies to one of our own messages."""
-    if mail.attachments:
-        return False
-    ids = set(mail.references.split()) | set(mail.headers.get("in-reply-to", "").split())
-    return any(repository.outbound_exists(session, i) for i in ids if i)
-
-
-def _reply_allowed(session: Session, ctx: Context, recipient: str, now: datetime) -> bool:
+def _reply_history(session: Session, ctx: Context, address: str, now: datetime) -> ReplyHistory:
     local_midnight = now.astimezone(ctx.campaign.tz).replace(
         hour=0, minute=0, second=0, microsecond=0
     )
-    sent_today = repository.replies_since(session, recipient, local_midnight.astimezone(UTC))
-    return sent_today < ctx.settings.outgoing.max_replies_per_sender_per_day
+    return ReplyHistory(
+        today=outbox.replies_since(session, address, local_midnight.astimezone(UTC)),
+        last_24h=outbox.replies_by_kind_since(session, address, now - timedelta(hours=24)),
+    )
 
 
-def examine(
-    mail: ParsedEmail, unit: Unit, campaign: Campaign, received_at: datetime
-) -> tuple[list[Attachment], Extraction, Verdict]:
-    """Unpack, extract and validate a unit's message; pure (no database, no mailbox). Returns
-    the files as read (out of any archive), what was read from them, and the verdict."""
-    unpacked = unpack(mail.attachments)
-    extraction = extract(unpacked.attachments, campaign)
-    extraction.findings[:0] = unpacked.findings  # about the containers: first in the reply
-    return unpacked.attachments, extraction, validate(extraction, unit, campaign, received_at)
+def _answers_us(session: Session, mail: ParsedEmail) -> bool:
+    """It refers (In-Reply-To, References) to one of our own messages."""
+    ids = set(mail.references.split()) | set(mail.headers.get("in-reply-to", "").split())
+    return any(outbox.outbound_exists(session, i) for i in ids if i)
+
+
+def gather_facts(
+    session: Session, ctx: Context, message: InboundMessage, mail: ParsedEmail, now: datetime
+) -> Facts:
+    check_auth = ctx.settings.mailbox.check_authentication_results
+    earlier = inbound.earlier_copy(session, message)
+    return Facts(
+        mail=mail,
+        size=message.size,
+        too_large=message.size > ctx.settings.mailbox.max_message_bytes,
+        registered=mail.from_address in ctx.campaign.unit_by_sender,
+        earlier_copy_id=earlier.id if earlier else None,
+        answers_us=not mail.attachments and _answers_us(session, mail),
+        automatic=automatic_reason(mail, ctx.own_addresses),
+        forged=forged_sender_reason(mail) if check_auth else None,
+        can_reply=can_reply_to(mail.from_address),
+        looks_like_submission=looks_like_submission(mail),
+        replies=_reply_history(session, ctx, mail.from_address, now),
+        policy=ctx.reply_policy,
+    )
+
+
+_HELD_BACK = {
+    ReplyRefusal.DAILY_CAP: "reply_capped",
+    ReplyRefusal.ALREADY_ANSWERED: "reply_already_sent",
+}
+
+
+def _allowed(facts: Facts, kind: MailKind | None, detail: str) -> tuple[MailKind | None, str]:
+    """The reply kind if the policy lets it go now, else None and the detail says why not."""
+    if kind is None:
+        return None, detail
+    refusal = reply_refusal(kind, facts.replies, facts.policy)
+    if refusal is None:
+        return kind, detail
+    return None, detail + outcome_detail(_HELD_BACK[refusal])
 
 
 def _handle_submission(
-    session: Session, ctx: Context, message: InboundMessage, mail: ParsedEmail, now: datetime
+    session: Session,
+    ctx: Context,
+    message: InboundMessage,
+    mail: ParsedEmail,
+    facts: Facts,
+    decision: Decision,
+    now: datetime,
 ) -> None:
-    campaign, mailbox = ctx.campaign, ctx.settings.mailbox
+    campaign = ctx.campaign
     unit = campaign.unit_by_sender[mail.from_address]
     received_at = message.received_at or message.fetched_at
     files, extraction, verdict = examine(mail, unit, campaign, received_at)
-    late = any(f.code == "LATE_SUBMISSION" for f in verdict.findings)
-    if not verdict.accepted:
-        status = SubmissionStatus.REJECTED
-    elif late:
-        status = SubmissionStatus.ACCEPTED_LATE
-    else:
-        status = SubmissionStatus.ACCEPTED
+    status = verdict.status
     # The files as read (out of any archive); the containers stay in the stored raw message.
     stored = {a.sha256: ctx.files.put(a.payload) for a in files if not a.inline}
-    submission, previous = repository.store_submission(
+    submission, previous = submissions.store_submission(
         session,
         message=message,
         campaign=campaign,
@@ -215,136 +244,100 @@ def _handle_submission(
         findings=verdict.findings,
         rules_run=verdict.rules_run,
         status=status,
-        late=late,
+        late=verdict.late,
         stored_paths=stored,
         now=now,
     )
-    message.outcome = Outcome.SUBMISSION
-    message.outcome_detail = f"{unit.code} v{submission.version}: {status.value}"
-    message.mailbox_folder = (
-        mailbox.rejected_folder if status is SubmissionStatus.REJECTED else mailbox.processed_folder
+    wanted = decision.reply or (
+        MailKind.ERROR_REPORT if status is SubmissionStatus.REJECTED else MailKind.ACKNOWLEDGEMENT
     )
-    if _reply_allowed(session, ctx, mail.from_address, now):
-        reply = SubmissionReply(
-            campaign=campaign,
-            unit=unit,
-            status=status.value,
-            version=submission.version,
-            received_at=received_at,
-            counts=count_rows(extraction.nominees, unit, campaign),
-            documents=extraction.documents,
-            errors=group_findings(verdict.findings, Severity.ERROR),
-            warnings=group_findings(verdict.findings, Severity.WARNING),
-            superseded_version=previous.version if previous else None,
-            superseded_at=previous.received_at if previous else None,
-            annotated=annotated_copies(extraction.lists_read, verdict.findings),
-        )
-        kind = "error_report" if status is SubmissionStatus.REJECTED else "acknowledgement"
-        if not mail.attachments:
-            kind = NOTHING_ATTACHED
-        answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
-        queue_email(session, answer, kind, message.id)
-    else:
-        message.outcome_detail += REPLY_CAPPED
+    detail = outcome_detail(
+        "submission", unit=unit.code, version=submission.version, status=status.value
+    )
+    kind, detail = _allowed(facts, wanted, detail)
+    folder = Folder.REJECTED if status is SubmissionStatus.REJECTED else Folder.PROCESSED
+    inbound.mark_handled(
+        session,
+        message,
+        inbound.Handled(decision.rule, decision.outcome, detail, ctx.folder(folder)),
+    )
+    if kind is None:
+        return
+    reply = SubmissionReply(
+        campaign=campaign,
+        unit=unit,
+        status=status,
+        version=submission.version,
+        received_at=received_at,
+        counts=count_rows(extraction.nominees, unit, campaign),
+        documents=extraction.documents,
+        errors=group_findings(verdict.findings, Severity.ERROR),
+        warnings=group_findings(verdict.findings, Severity.WARNING),
+        superseded_version=previous.version if previous else None,
+        superseded_at=previous.received_at if previous else None,
+        annotated=annotated_copies(extraction.lists_read, verdict.findings),
+    )
+    answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
+    queue_email(session, answer, kind, message.id)
 
 
-def _answer_too_large(
-    session: Session,
-    ctx: Context,
-    message: InboundMessage,
-    mail: ParsedEmail,
-    size: int,
-    now: datetime,
-) -> None:
-    """A unit's message over the size limit: kept, not unpacked, answered with the limit. It is
-    no submission, so a dossier the unit sent earlier stands."""
-    message.outcome = Outcome.TOO_LARGE
-    message.mailbox_folder = ctx.settings.mailbox.rejected_folder
-    message.outcome_detail = f"thư {megabytes(size)} MB, vượt giới hạn"
-    if _reply_allowed(session, ctx, mail.from_address, now):
-        answer = compose_too_large(
+def _compose_answer(
+    ctx: Context, kind: MailKind, message: InboundMessage, mail: ParsedEmail, now: datetime
+) -> EmailMessage:
+    """The answer to a message that is not a submission."""
+    from_name = ctx.settings.outgoing.from_name
+    if kind is MailKind.HOW_TO_SUBMIT:
+        return compose_how_to_submit(mail, ctx.campaign, from_name, now)
+    if kind is MailKind.TOO_LARGE:
+        return compose_too_large(
             mail,
             ctx.campaign,
-            ctx.settings.outgoing.from_name,
+            from_name,
             now,
-            size=size,
+            size=message.size,
             limit=ctx.settings.mailbox.max_message_bytes,
             received_at=message.received_at or message.fetched_at,
         )
-        queue_email(session, answer, "too_large", message.id)
-    else:
-        message.outcome_detail += REPLY_CAPPED
+    raise AssertionError(f"no composer for {kind}")
 
 
 def process_message(session: Session, ctx: Context, message: InboundMessage, now: datetime) -> None:
     """Decide what a stored message is and store the outcome (and its reply) in `session`."""
-    mailbox = ctx.settings.mailbox
-    raw = repository.raw_bytes(session, message.id or 0)
-    too_large = len(raw) > mailbox.max_message_bytes
+    raw = inbound.raw_bytes(session, message.id or 0)
+    too_large = len(raw) > ctx.settings.mailbox.max_message_bytes
     mail = parse_headers(raw) if too_large else parse_message(raw)
-    message.from_address = mail.from_address
-    message.subject = mail.subject[:500]
-    message.message_id = mail.message_id
-    if message.received_at is None:  # a Maildir has no server time: trust the Date header
-        message.received_at = mail.date or message.fetched_at
-    earlier = repository.earlier_copy(session, message)
-    robot = automatic_reason(mail, ctx.own_addresses)
-    forged = forged_sender_reason(mail) if mailbox.check_authentication_results else None
-    if earlier is not None:
-        message.outcome, message.duplicate_of_id = Outcome.DUPLICATE, earlier.id
-        message.outcome_detail = f"bản trùng của thư số {earlier.id}"
-        message.mailbox_folder = mailbox.processed_folder
-    elif mail.from_address not in ctx.campaign.unit_by_sender:
-        message.outcome = Outcome.UNKNOWN_SENDER
-        message.mailbox_folder = mailbox.rejected_folder
-        if (
-            robot is None
-            and can_reply_to(mail.from_address)
-            and _looks_like_submission(mail)
-            and _reply_allowed(session, ctx, mail.from_address, now)
-        ):
-            reply = compose_how_to_submit(mail, ctx.campaign, ctx.settings.outgoing.from_name, now)
-            queue_email(session, reply, "how_to_submit", message.id)
-            message.outcome_detail = "đã gửi hướng dẫn nộp hồ sơ"
-        else:
-            message.outcome_detail = (
-                f"không trả lời: thư tự động ({robot})"
-                if robot
-                else "không trả lời: thư không kèm bảng tính"
-            )
-    elif forged is not None:
-        # Never answered: a reply would go to the real unit, about mail it did not send.
-        message.outcome = Outcome.SUSPICIOUS
-        message.outcome_detail = f"nghi giả mạo địa chỉ của đơn vị: {forged}"
-        message.mailbox_folder = mailbox.rejected_folder
-    elif robot is not None:
-        message.outcome, message.outcome_detail = Outcome.AUTOMATIC, f"thư tự động ({robot})"
-        message.mailbox_folder = mailbox.processed_folder
-    elif too_large:
-        _answer_too_large(session, ctx, message, mail, len(raw), now)
-    elif not mail.attachments and repository.replies_since(
-        session, mail.from_address, now - timedelta(hours=24), kind=NOTHING_ATTACHED
-    ):
-        message.outcome = Outcome.CORRESPONDENCE
-        message.outcome_detail = (
-            "không kèm tệp, đã trả lời thư như vậy trong 24 giờ qua: cần người đọc"
-        )
-        message.mailbox_folder = mailbox.processed_folder
-    elif _answers_us(session, mail):
-        message.outcome = Outcome.CORRESPONDENCE
-        message.outcome_detail = "đơn vị trả lời thư của hệ thống, không kèm tệp: cần người đọc"
-        message.mailbox_folder = mailbox.processed_folder
-    else:
-        _handle_submission(session, ctx, message, mail, now)
-    message.state = MessageState.DONE
-    message.updated_at = utcnow()
-    session.add(message)
+    inbound.note_headers(
+        message,
+        from_address=mail.from_address,
+        subject=mail.subject[:500],
+        message_id=mail.message_id,
+        date=mail.date,
+    )
+    facts = gather_facts(session, ctx, message, mail, now)
+    decision = triage(facts)
+    if decision.is_submission:
+        _handle_submission(session, ctx, message, mail, facts, decision, now)
+        return
+    kind, detail = _allowed(facts, decision.reply, decision.detail)
+    inbound.mark_handled(
+        session,
+        message,
+        inbound.Handled(
+            decision.rule,
+            decision.outcome,
+            detail,
+            ctx.folder(decision.folder),
+            decision.duplicate_of_id,
+        ),
+    )
+    if kind is not None:
+        queue_email(session, _compose_answer(ctx, kind, message, mail, now), kind, message.id)
 
 
 def process_pending(engine: Engine, ctx: Context, report: PollReport, now: datetime) -> None:
     max_attempts = ctx.settings.schedule.max_processing_attempts
     with Session(engine) as session:
-        pending = repository.messages_to_process(session, max_attempts)
+        pending = inbound.messages_to_process(session, max_attempts)
     for message_id in pending:
         with Session(engine) as session:
             message = session.get(InboundMessage, message_id)
@@ -368,20 +361,14 @@ def _record_failure(
     engine: Engine, message_id: int, err: Exception, max_attempts: int, report: PollReport
 ) -> None:
     with Session(engine) as session:
-        message = session.get(InboundMessage, message_id)
-        if message is None:
-            return
-        message.attempts += 1
-        message.last_error = f"{type(err).__name__}: {err}"[:2000]
-        if message.attempts >= max_attempts:
-            message.state = MessageState.QUARANTINED
-            report.quarantined += 1
-        else:
-            message.state = MessageState.FAILED
-            report.failed += 1
-        message.updated_at = utcnow()
-        session.add(message)
+        state = inbound.record_failure(
+            session, message_id, f"{type(err).__name__}: {err}", max_attempts
+        )
         session.commit()
+    if state is MessageState.QUARANTINED:
+        report.quarantined += 1
+    elif state is MessageState.FAILED:
+        report.failed += 1
 
 
 # --- file away --------------------------------------------------------------------------------
@@ -390,13 +377,12 @@ def _record_failure(
 def file_handled(engine: Engine, mailbox: Mailbox) -> int:
     filed = 0
     with Session(engine) as session:
-        for message in repository.messages_awaiting_mailbox_action(session, mailbox.source):
+        for message in inbound.messages_awaiting_mailbox_action(session, mailbox.source):
             ref = MessageRef(
                 message.source_key, message.uid, message.uidvalidity, message.message_id
             )
             done = mailbox.file_away(ref, message.mailbox_folder)
-            message.mailbox_action = MailboxAction.DONE if done else MailboxAction.NOT_POSSIBLE
-            session.add(message)
+            inbound.mark_filed(session, message, done)
             session.commit()
             filed += done
     return filed
@@ -445,9 +431,9 @@ def poll_once(
     """Fetch, process, file away and send, holding the poll lease so no two polls overlap."""
     report = PollReport()
     moment = now or datetime.now(UTC)
-    holder = repository.lease_holder()
+    holder = leases.lease_holder()
     with Session(engine) as session:
-        got = repository.acquire_lease(
+        got = leases.acquire_lease(
             session,
             POLL_LEASE,
             holder,
@@ -461,7 +447,7 @@ def poll_once(
         return report
     try:
         with Session(engine) as session:
-            repository.sync_units(session, ctx.campaign)
+            submissions.sync_units(session, ctx.campaign)
             session.commit()
         try:
             with_mailbox(ctx, mailbox, lambda m: fetch_into_ledger(engine, m, report))
@@ -488,7 +474,7 @@ def poll_once(
         )
     finally:
         with Session(engine) as session:
-            repository.release_lease(session, POLL_LEASE, holder)
+            leases.release_lease(session, POLL_LEASE, holder)
             session.commit()
     log.info(
         "poll: fetched=%d outcomes=%s failed=%d quarantined=%d filed=%d sent=%d deferred=%d"

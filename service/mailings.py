@@ -16,13 +16,14 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from pipeline.consolidate import Snapshot
+from domain.kinds import DispatchKind, JobOutcome, MailKind
+from domain.snapshot import Snapshot
 from pipeline.digest import DigestView, build_digest, compose_digest, render_digest
 from pipeline.export import build_workbook
-from pipeline.poll import Context
 from pipeline.remind import Reminder, compose_reminder, due_reminders
-from pipeline.send import queue_email
-from storage import repository
+from service.intake import Context
+from service.outbox import queue_email
+from storage import dispatches, read_model
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,19 +32,19 @@ T = TypeVar("T")
 def recorded(engine: Engine, job: str, work: Callable[[], T]) -> T:
     """Run `work`, keeping its start, end and outcome in the job-run table."""
     with Session(engine) as session:
-        run = repository.start_job(session, job)
+        run = dispatches.start_job(session, job)
         try:
             result = work()
         except Exception as err:
-            repository.finish_job(session, run, "failed", f"{type(err).__name__}: {err}")
+            dispatches.finish_job(session, run, JobOutcome.FAILED, f"{type(err).__name__}: {err}")
             raise
         # A job that finished but could not do all its work (a poll with the mailbox down) says so.
         problems: list[str] = getattr(result, "problems", None) or []
         if problems:
-            repository.finish_job(session, run, "failed", " ".join(problems)[:2000])
+            dispatches.finish_job(session, run, JobOutcome.FAILED, " ".join(problems)[:2000])
         else:
             detail = str(result)[:500] if result is not None else ""
-            repository.finish_job(session, run, "ok", detail)
+            dispatches.finish_job(session, run, JobOutcome.OK, detail)
         return result
 
 
@@ -62,8 +63,8 @@ class DigestPreview:
 def preview_digest(engine: Engine, ctx: Context, now: datetime) -> DigestPreview:
     """The digest as it would be sent now, without sending or recording anything."""
     with Session(engine) as session:
-        previous = repository.last_dispatch(session, ctx.campaign.code, "digest", now)
-        snapshot = repository.snapshot(session, ctx.campaign, now)
+        previous = dispatches.last_dispatch(session, ctx.campaign.code, DispatchKind.DIGEST, now)
+        snapshot = read_model.snapshot(session, ctx.campaign, now)
     view = build_digest(snapshot, previous.created_at if previous else None)
     text, html = render_digest(view)
     return DigestPreview(view, text, html, build_workbook(snapshot))
@@ -78,15 +79,15 @@ def send_digest(engine: Engine, ctx: Context, now: datetime, *, again: bool = Fa
         return False
     key = _digest_key(ctx, now) + (f"/again-{now:%H%M%S}" if again else "")
     with Session(engine) as session:
-        previous = repository.last_dispatch(session, campaign.code, "digest", now)
-        if not repository.dispatch_once(session, campaign.code, "digest", key, now):
+        previous = dispatches.last_dispatch(session, campaign.code, DispatchKind.DIGEST, now)
+        if not dispatches.dispatch_once(session, campaign.code, DispatchKind.DIGEST, key, now):
             return False
-        snapshot = repository.snapshot(session, campaign, now)
+        snapshot = read_model.snapshot(session, campaign, now)
         view = build_digest(snapshot, previous.created_at if previous else None)
         message = compose_digest(
             view, recipients, ctx.settings.outgoing.from_name, build_workbook(snapshot)
         )
-        queue_email(session, message, "digest")
+        queue_email(session, message, MailKind.DIGEST)
         session.commit()
     log.info("digest %s queued for %s", key, ", ".join(recipients))
     return True
@@ -97,7 +98,7 @@ def _reminders(
 ) -> list[Reminder]:
     if units:
         return [Reminder(snapshot.unit(code), None) for code in units]
-    sent = repository.dispatched_keys(session, snapshot.campaign.code, "reminder")
+    sent = dispatches.dispatched_keys(session, snapshot.campaign.code, DispatchKind.REMINDER)
     return due_reminders(snapshot, sent, now)
 
 
@@ -106,7 +107,7 @@ def reminders_due(
 ) -> list[Reminder]:
     """Who gets a reminder now: the due ones, or, for `units`, one each on the operator's word."""
     with Session(engine) as session:
-        return _reminders(session, repository.snapshot(session, ctx.campaign, now), now, units)
+        return _reminders(session, read_model.snapshot(session, ctx.campaign, now), now, units)
 
 
 def send_reminders(
@@ -116,13 +117,13 @@ def send_reminders(
     campaign = ctx.campaign
     queued = []
     with Session(engine) as session:
-        snapshot = repository.snapshot(session, campaign, now)
+        snapshot = read_model.snapshot(session, campaign, now)
         for reminder in _reminders(session, snapshot, now, units):
-            if repository.dispatch_once(
-                session, campaign.code, "reminder", reminder.dispatch_key(now), now
+            if dispatches.dispatch_once(
+                session, campaign.code, DispatchKind.REMINDER, reminder.dispatch_key(now), now
             ):
                 message = compose_reminder(reminder, snapshot, ctx.settings.outgoing.from_name, now)
-                queue_email(session, message, "reminder")
+                queue_email(session, message, MailKind.REMINDER)
                 queued.append(reminder)
         session.commit()
     if queued:

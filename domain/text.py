@@ -86,11 +86,6 @@ def vietnamese_sort_key(value: object) -> tuple[tuple[int, ...], tuple[int, ...]
     return tuple(letters), tuple(tones)
 
 
-def format_vnd(amount: float) -> str:
-    """Money as Vietnamese writes it: 5215000 -> '5.215.000 đồng'."""
-    return f"{round(amount):,}".replace(",", ".") + " đồng"
-
-
 MAX_FILENAME_CHARS = 120
 
 

@@ -1,0 +1,100 @@
+"""The campaign as the Department sees it at one moment: the read model.
+
+`storage.read_model.snapshot` fills it from the database; the digest, the workbook, the
+reminders, the operator's `status` and the desk all read this one value, so they agree on what
+"accepted", "needs a person" and "not processed" mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.campaign import Campaign, Unit
+from domain.counting import proposed
+from domain.kinds import MailState, MessageState, NomineeKind, Outcome, SubmissionStatus
+from domain.model import Nominee
+
+
+@dataclass(frozen=True)
+class SubmissionEntry:
+    id: int
+    unit_code: str
+    version: int
+    status: SubmissionStatus
+    late: bool
+    received_at: datetime
+    created_at: datetime
+    errors: int
+    warnings: int
+    error_messages: tuple[str, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.status.accepted
+
+
+@dataclass(frozen=True)
+class UnitEntry:
+    unit: Unit
+    current: SubmissionEntry | None
+    submissions: int
+    nominees: tuple[Nominee, ...] = ()  # those of the current submission
+
+    @property
+    def accepted(self) -> bool:
+        return self.current is not None and self.current.accepted
+
+    def proposed(self, award: str, kind: NomineeKind) -> int:
+        return proposed(self.nominees, award, kind)
+
+
+@dataclass(frozen=True)
+class MessageEntry:
+    """An inbound message a person should look at, or one the program could not handle."""
+
+    id: int
+    from_address: str
+    subject: str
+    received_at: datetime
+    state: MessageState
+    outcome: Outcome | None
+    outcome_detail: str
+    error: str  # the program's last failure on it; empty once handled
+
+    @property
+    def detail(self) -> str:
+        """The line a person reads: the failure while it is one, else what was decided."""
+        return (
+            self.error
+            if self.state is not MessageState.DONE and self.error
+            else (self.outcome_detail)
+        )
+
+
+@dataclass(frozen=True)
+class FailedMail:
+    id: int
+    recipient: str
+    subject: str
+    state: MailState
+    error: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    campaign: Campaign
+    taken_at: datetime
+    units: tuple[UnitEntry, ...]
+    history: tuple[SubmissionEntry, ...]  # every submission, oldest first
+    # Mail a person must read (`domain.kinds.NEEDS_PERSON`), and mail not processed yet.
+    to_read: tuple[MessageEntry, ...] = ()
+    not_processed: tuple[MessageEntry, ...] = ()
+    failed_mail: tuple[FailedMail, ...] = ()
+
+    def unit(self, code: str) -> UnitEntry:
+        return next(u for u in self.units if u.unit.code == code)
+
+    @property
+    def accepted_units(self) -> tuple[UnitEntry, ...]:
+        return tuple(u for u in self.units if u.accepted)

@@ -1,0 +1,128 @@
+"""How a time, a size, an amount, a place in a file and a state read in Vietnamese.
+
+One place for each form, so the replies, the digest, the workbook and the operator's command
+write a moment or a sum the same way ("14:05 ngày 24/05/2021", "31,5", "5.215.000 đồng").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from domain.kinds import FileKind, JobOutcome, Outcome, SubmissionStatus
+
+MOMENT = "%H:%M ngày %d/%m/%Y"
+SHORT_MOMENT = "%H:%M %d/%m"
+
+
+def moment_text(moment: datetime, tz: tzinfo) -> str:
+    """A moment in the campaign's time zone: '14:05 ngày 24/05/2021'."""
+    return moment.astimezone(tz).strftime(MOMENT)
+
+
+def deadline_text(last_minute: datetime, tz: tzinfo) -> str:
+    """The deadline as a person reads it: '23:59 ngày 25/05/2021, giờ Việt Nam'."""
+    return f"{moment_text(last_minute, tz)}, giờ Việt Nam"
+
+
+def short_moment_text(moment: datetime, tz: tzinfo) -> str:
+    """A moment in a table cell: '14:05 24/05'."""
+    return moment.astimezone(tz).strftime(SHORT_MOMENT)
+
+
+def megabytes(size: int) -> str:
+    """A size as a Vietnamese reader writes it: "31,5"."""
+    return f"{size / 1024 / 1024:.1f}".replace(".", ",")
+
+
+def format_vnd(amount: float) -> str:
+    """Money as Vietnamese writes it: 5215000 -> '5.215.000 đồng'."""
+    return f"{round(amount):,}".replace(",", ".") + " đồng"
+
+
+def place_in_file(file: str | None, sheet: str | None, row: int | None, column: str | None) -> str:
+    """Where a finding points: 'tệp ds.xlsx, trang Cá nhân, dòng 12, cột C'."""
+    parts = []
+    if file:
+        parts.append(f"tệp {file}")
+    if sheet:
+        parts.append(f"trang {sheet}")
+    if row:
+        parts.append(f"dòng {row}")
+    if column:
+        parts.append(f"cột {column}")
+    return ", ".join(parts)
+
+
+_STATUS_LABELS = {
+    None: "chưa nộp",
+    SubmissionStatus.ACCEPTED: "đã tiếp nhận",
+    SubmissionStatus.ACCEPTED_LATE: "tiếp nhận, nộp muộn",
+    SubmissionStatus.REJECTED: "có lỗi, chờ gửi lại",
+}
+
+
+def status_label(status: SubmissionStatus | str | None) -> str:
+    """How a unit's current state reads for the Department: None is "not submitted"."""
+    return _STATUS_LABELS[SubmissionStatus(status) if status is not None else None]
+
+
+_FILE_KIND_LABELS = {
+    FileKind.XLSX: "Excel (.xlsx)",
+    FileKind.XLSM: "Excel có macro (.xlsm)",
+    FileKind.XLS: "Excel 97–2003 (.xls)",
+    FileKind.ODS: "OpenDocument (.ods)",
+    FileKind.CSV: "văn bản CSV (.csv)",
+    FileKind.ENCRYPTED: "tệp Office có mật khẩu",
+    FileKind.DOCX: "Word (.docx)",
+    FileKind.ODT: "OpenDocument văn bản (.odt)",
+    FileKind.OLE_OTHER: "Word 97–2003 (.doc) hoặc tệp Office cũ",
+    FileKind.PDF: "PDF",
+    FileKind.PNG: "ảnh PNG",
+    FileKind.JPEG: "ảnh JPEG",
+    FileKind.ZIP: "tệp nén .zip",
+    FileKind.RAR: "tệp nén .rar",
+    FileKind.SEVEN_ZIP: "tệp nén .7z",
+    FileKind.UNKNOWN: "không rõ",
+}
+
+
+def file_kind_label(kind: FileKind) -> str:
+    """What a file really is, as a clerk would name it: 'Excel 97–2003 (.xls)'."""
+    return _FILE_KIND_LABELS[kind]
+
+
+_OUTCOME_LABELS = {
+    Outcome.SUBMISSION: "hồ sơ",
+    Outcome.UNKNOWN_SENDER: "địa chỉ chưa đăng ký",
+    Outcome.AUTOMATIC: "thư tự động",
+    Outcome.DUPLICATE: "thư trùng",
+    Outcome.CORRESPONDENCE: "thư trao đổi",
+    Outcome.SUSPICIOUS: "thư nghi giả mạo",
+    Outcome.TOO_LARGE: "thư quá lớn",
+}
+
+
+def outcome_label(outcome: Outcome | str) -> str:
+    """What a handled message turned out to be: 'địa chỉ chưa đăng ký'."""
+    return _OUTCOME_LABELS[Outcome(outcome)]
+
+
+_JOB_LABELS = {
+    "poll": "lấy và xử lý thư",
+    "deliver": "gửi thư",
+    "digest": "bản tổng hợp",
+    "remind": "thư nhắc",
+}
+_JOB_OUTCOME_LABELS = {
+    JobOutcome.OK: "thành công",
+    JobOutcome.FAILED: "LỖI",
+    JobOutcome.RUNNING: "đang chạy",
+}
+
+
+def job_label(job: str) -> str:
+    return _JOB_LABELS.get(job, job)
+
+
+def job_outcome_label(outcome: JobOutcome | str) -> str:
+    return _JOB_OUTCOME_LABELS.get(JobOutcome(outcome), str(outcome))

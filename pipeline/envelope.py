@@ -1,0 +1,157 @@
+"""Every outgoing message is built here: headers, the text and HTML bodies from templates, and
+attachments. Replies to units, the Department's digest and the reminders differ only in what
+`Envelope` says.
+
+Texts live in Jinja2 templates (`pipeline/templates`): `<name>.txt.j2` and `<name>.html.j2` for
+the body, `<name>.subject.j2` for the subject line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from email import policy
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Literal
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from domain.model import ParsedEmail
+
+_templates = Environment(
+    loader=PackageLoader("pipeline", "templates"),
+    autoescape=select_autoescape(["html.j2"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def render_templates(template: str, **context: object) -> tuple[str, str]:
+    """The plain-text and HTML renderings of a template pair."""
+    text = _templates.get_template(f"{template}.txt.j2").render(**context)
+    html = _templates.get_template(f"{template}.html.j2").render(**context)
+    return text, html
+
+
+def render_subject(template: str, **context: object) -> str:
+    """A one-line subject from `<template>.subject.j2`."""
+    rendered = _templates.get_template(f"{template}.subject.j2").render(**context)
+    return " ".join(rendered.split())
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    filename: str
+    payload: bytes
+    media_type: str
+
+    @property
+    def maintype(self) -> str:
+        return self.media_type.partition("/")[0]
+
+    @property
+    def subtype(self) -> str:
+        return self.media_type.partition("/")[2]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who a message is from and to, when, and what it answers."""
+
+    from_name: str
+    from_address: str
+    to: Sequence[Address]
+    date: datetime
+    tz: tzinfo
+    # RFC 3834: "auto-replied" for answers to a unit's mail, "auto-generated" for the rest.
+    auto_submitted: Literal["auto-replied", "auto-generated"]
+    answering: ParsedEmail | None = None
+    files: Sequence[OutgoingFile] = field(default_factory=tuple)
+
+
+def reply_envelope(
+    original: ParsedEmail,
+    from_name: str,
+    from_address: str,
+    now: datetime,
+    tz: tzinfo,
+    files: Sequence[OutgoingFile] = (),
+) -> Envelope:
+    """An automatic answer to the sender of `original`, threaded under it."""
+    return Envelope(
+        from_name=from_name,
+        from_address=from_address,
+        to=(Address(original.from_name, addr_spec=original.from_address),),
+        date=now,
+        tz=tz,
+        auto_submitted="auto-replied",
+        answering=original,
+        files=files,
+    )
+
+
+def addresses(recipients: Sequence[str]) -> tuple[Address, ...]:
+    return tuple(Address(addr_spec=r) for r in recipients)
+
+
+def compose(envelope: Envelope, template: str, **context: object) -> EmailMessage:
+    """The message: headers from the envelope, subject and bodies from the templates."""
+    local, _, domain = envelope.from_address.partition("@")
+    msg = EmailMessage()
+    msg["From"] = Address(envelope.from_name, local, domain)
+    msg["To"] = envelope.to
+    original = envelope.answering
+    msg["Subject"] = render_subject(
+        template, original_subject=original.subject if original else "", **context
+    )
+    msg["Date"] = format_datetime(envelope.date.astimezone(envelope.tz))
+    msg["Message-ID"] = make_msgid(domain=domain)
+    if original is not None and original.message_id:
+        msg["In-Reply-To"] = original.message_id
+        msg["References"] = f"{original.references} {original.message_id}".strip()
+    msg["Auto-Submitted"] = envelope.auto_submitted
+    if envelope.auto_submitted == "auto-replied":
+        # Outlook's header: please do not auto-answer our answer in turn.
+        msg["X-Auto-Response-Suppress"] = "All"
+    msg["Content-Language"] = "vi"
+    text, html = render_templates(template, **context)
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    for file in envelope.files:
+        msg.add_attachment(
+            file.payload, maintype=file.maintype, subtype=file.subtype, filename=file.filename
+        )
+    return msg
+
+
+def message_bytes(msg: EmailMessage) -> bytes:
+    """The wire form of an outgoing message.
+
+    CPython 3.11's header folder can drop the space between two encoded words at a fold
+    ("bầu cử" arrives as "bầucử"), so the Subject is encoded by the legacy `Header` class,
+    which keeps spaces inside the encoded words.
+    """
+    raw = msg.as_bytes(policy=policy.SMTP)
+    subject = msg["Subject"]
+    if subject is None:
+        return raw
+    head, _, body = raw.partition(b"\r\n\r\n")
+    kept: list[bytes] = []
+    in_subject = False
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t"):
+            if not in_subject:
+                kept.append(line)
+            continue
+        in_subject = line.lower().startswith(b"subject:")
+        if not in_subject:
+            kept.append(line)
+    encoded = Header(str(subject), "utf-8", header_name="Subject").encode(linesep="\r\n")
+    kept.append(b"Subject: " + encoded.encode("ascii"))
+    return b"\r\n".join(kept) + b"\r\n\r\n" + body

@@ -1,0 +1,64 @@
+"""`App`: the settings, the campaign and the database put together into the service's jobs.
+
+Built once per command (`cli`) or process (`scheduler`); every job it offers is a plain call,
+so the scheduler, the operator's commands and the tests run exactly the same code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from domain.campaign import Campaign
+from pipeline.fetch import Mailbox, open_mailbox
+from pipeline.remind import Reminder
+from pipeline.send import Transport, open_transport
+from service import mailings
+from service.intake import Context, PollReport, poll_once
+from service.outbox import DeliveryReport, deliver_due
+from storage.files import FileStore
+
+
+@dataclass
+class App:
+    settings: Settings
+    campaign: Campaign
+    engine: Engine
+
+    @property
+    def context(self) -> Context:
+        return Context(self.campaign, self.settings, FileStore(self.settings.storage.files_dir))
+
+    def mailbox(self) -> Mailbox:
+        s = self.settings.mailbox
+        return open_mailbox(s, s.imap.secret() if s.imap else None)
+
+    def transport(self) -> Transport:
+        s = self.settings.outgoing
+        return open_transport(s, s.smtp.secret() if s.smtp else None)
+
+    def poll(self) -> PollReport:
+        return poll_once(self.engine, self.context, self.mailbox(), self.transport())
+
+    def deliver(self) -> DeliveryReport:
+        return deliver_due(
+            self.engine,
+            self.transport(),
+            self.campaign.department.intake_address,
+            self.settings.outgoing.max_attempts,
+        )
+
+    def digest(self, now: datetime | None = None, again: bool = False) -> bool:
+        queued = mailings.send_digest(
+            self.engine, self.context, now or datetime.now(UTC), again=again
+        )
+        self.deliver()
+        return queued
+
+    def remind(self, now: datetime | None = None, units: list[str] | None = None) -> list[Reminder]:
+        queued = mailings.send_reminders(self.engine, self.context, now or datetime.now(UTC), units)
+        self.deliver()
+        return queued

@@ -1,0 +1,219 @@
+"""The inbound ledger: every fetched message, its raw bytes, its folder's cursor, and every
+change of its state. Nothing else writes `InboundMessage.state`, `attempts` or `last_error`.
+
+Each function takes an open session; the caller decides where a transaction ends, so "store the
+outcome and queue its reply" is one commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from domain.kinds import MailboxAction, MessageState, Outcome
+from storage.models import InboundMessage, MailboxCursor, RawMessage, utcnow
+
+
+def record_fetched(
+    session: Session,
+    *,
+    source: str,
+    source_key: str,
+    raw: bytes,
+    uidvalidity: int | None = None,
+    uid: int | None = None,
+    received_at: datetime | None = None,
+    message_id: str = "",
+    from_address: str = "",
+    subject: str = "",
+) -> InboundMessage | None:
+    """Write the ledger row and the raw bytes; None when this mailbox entry is already known."""
+    known = session.exec(
+        select(InboundMessage.id).where(
+            InboundMessage.source == source, InboundMessage.source_key == source_key
+        )
+    ).first()
+    if known is not None:
+        return None
+    message = InboundMessage(
+        source=source,
+        source_key=source_key,
+        uidvalidity=uidvalidity,
+        uid=uid,
+        message_id=message_id,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        received_at=received_at,
+        from_address=from_address,
+        subject=subject,
+    )
+    session.add(message)
+    session.flush()
+    assert message.id is not None
+    session.add(RawMessage(inbound_message_id=message.id, data=raw))
+    return message
+
+
+def get_cursor(session: Session, source: str) -> MailboxCursor | None:
+    return session.get(MailboxCursor, source)
+
+
+def set_cursor(session: Session, source: str, uidvalidity: int, last_uid: int) -> None:
+    cursor = session.get(MailboxCursor, source) or MailboxCursor(
+        source=source, uidvalidity=uidvalidity, last_uid=0
+    )
+    cursor.uidvalidity, cursor.last_uid, cursor.updated_at = uidvalidity, last_uid, utcnow()
+    session.add(cursor)
+
+
+def messages_to_process(session: Session, max_attempts: int) -> list[int]:
+    rows = session.exec(
+        select(InboundMessage.id)
+        .where(
+            or_(
+                col(InboundMessage.state) == MessageState.RECEIVED,
+                (col(InboundMessage.state) == MessageState.FAILED)
+                & (col(InboundMessage.attempts) < max_attempts),
+            )
+        )
+        .order_by(col(InboundMessage.id))
+    ).all()
+    return [r for r in rows if r is not None]
+
+
+def raw_bytes(session: Session, message_id: int) -> bytes:
+    raw = session.get(RawMessage, message_id)
+    if raw is None:
+        raise LookupError(f"raw message {message_id} missing")
+    return raw.data
+
+
+def note_headers(
+    message: InboundMessage,
+    *,
+    from_address: str,
+    subject: str,
+    message_id: str,
+    date: datetime | None,
+) -> None:
+    """What the full parse read from the headers; a Maildir has no server time, so its Date
+    header stands for when the message was received."""
+    message.from_address, message.subject, message.message_id = from_address, subject, message_id
+    if message.received_at is None:
+        message.received_at = date or message.fetched_at
+
+
+def earlier_copy(session: Session, message: InboundMessage) -> InboundMessage | None:
+    """A message handled before with the same bytes, or the same Message-ID from the same sender."""
+    same = col(InboundMessage.sha256) == message.sha256
+    if message.message_id:
+        same = or_(
+            same,
+            (col(InboundMessage.message_id) == message.message_id)
+            & (col(InboundMessage.from_address) == message.from_address),
+        )
+    return session.exec(
+        select(InboundMessage)
+        .where(same, col(InboundMessage.id) < message.id, InboundMessage.duplicate_of_id.is_(None))  # type: ignore[union-attr]
+        .order_by(col(InboundMessage.id))
+    ).first()
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What was decided about a message: by which rule, with what outcome, filed where."""
+
+    rule: str
+    outcome: Outcome
+    detail: str
+    folder: str
+    duplicate_of_id: int | None = None
+
+
+def mark_handled(session: Session, message: InboundMessage, handled: Handled) -> None:
+    """The message's last state change: handled, with its outcome (and any earlier failure
+    forgotten, so nobody reads a stale error beside a good outcome)."""
+    message.state = MessageState.DONE
+    message.outcome, message.outcome_detail = handled.outcome, handled.detail
+    message.decided_by = handled.rule
+    message.mailbox_folder = handled.folder
+    message.duplicate_of_id = handled.duplicate_of_id
+    message.last_error = ""
+    message.updated_at = utcnow()
+    session.add(message)
+
+
+def record_failure(
+    session: Session, message_id: int, error: str, max_attempts: int
+) -> MessageState | None:
+    """Count a failed attempt at handling the message; quarantined once it reaches the cap.
+    Returns the new state, or None when the message is gone."""
+    message = session.get(InboundMessage, message_id)
+    if message is None:
+        return None
+    message.attempts += 1
+    message.last_error = error[:2000]
+    message.state = (
+        MessageState.QUARANTINED if message.attempts >= max_attempts else MessageState.FAILED
+    )
+    message.updated_at = utcnow()
+    session.add(message)
+    return message.state
+
+
+class NotRequeueable(Exception):
+    """The message does not exist (`state` None), or was handled and needs no second pass."""
+
+    def __init__(self, message_id: int, state: MessageState | None) -> None:
+        super().__init__(f"message {message_id}: {state or 'missing'}")
+        self.state = state
+
+
+def requeue(session: Session, message_id: int) -> InboundMessage:
+    """Put a quarantined or failed message back in the queue with a fresh count of attempts."""
+    message = session.get(InboundMessage, message_id)
+    if message is None:
+        raise NotRequeueable(message_id, None)
+    if message.state not in (MessageState.QUARANTINED, MessageState.FAILED):
+        raise NotRequeueable(message_id, message.state)
+    message.state, message.attempts, message.updated_at = MessageState.RECEIVED, 0, utcnow()
+    session.add(message)
+    return message
+
+
+def messages_awaiting_mailbox_action(session: Session, source: str) -> Sequence[InboundMessage]:
+    return session.exec(
+        select(InboundMessage)
+        .where(
+            InboundMessage.source == source,
+            InboundMessage.state == MessageState.DONE,
+            InboundMessage.mailbox_action == MailboxAction.PENDING,
+        )
+        .order_by(col(InboundMessage.id))
+    ).all()
+
+
+def mark_filed(session: Session, message: InboundMessage, done: bool) -> None:
+    message.mailbox_action = MailboxAction.DONE if done else MailboxAction.NOT_POSSIBLE
+    session.add(message)
+
+
+def messages_with_outcome(session: Session, *outcomes: Outcome) -> Sequence[InboundMessage]:
+    return session.exec(
+        select(InboundMessage)
+        .where(col(InboundMessage.outcome).in_(outcomes))
+        .order_by(col(InboundMessage.id))
+    ).all()
+
+
+def messages_in_state(session: Session, *states: MessageState) -> Sequence[InboundMessage]:
+    return session.exec(
+        select(InboundMessage)
+        .where(col(InboundMessage.state).in_(states))
+        .order_by(col(InboundMessage.id))
+    ).all()

@@ -1,0 +1,154 @@
+"""The outbox: every outgoing mail, queued in the transaction that stores what it answers, and
+every change of its state. Nothing else writes `OutboundMail.state` or `attempts`.
+
+    queued --(end of data about to go)--> sending --(server said 250)--> sent
+       ^  \\--(4xx, dropped before the end)--> queued later, or failed after max attempts
+       |   \\--(5xx)--> failed
+       |    sending --(connection lost after the end of the data)--> uncertain
+       \\---- resend (operator) ---- failed | uncertain
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from domain.kinds import MailKind, MailState
+from storage.models import OutboundMail
+
+
+def queue_mail(
+    session: Session,
+    *,
+    inbound_message_id: int | None,
+    kind: MailKind,
+    recipient: str,
+    subject: str,
+    message_id: str,
+    data: bytes,
+) -> OutboundMail:
+    mail = OutboundMail(
+        inbound_message_id=inbound_message_id,
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        message_id=message_id,
+        data=data,
+    )
+    session.add(mail)
+    return mail
+
+
+def replies_since(
+    session: Session, recipient: str, since: datetime, kind: MailKind | None = None
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(OutboundMail)
+        .where(OutboundMail.recipient == recipient, OutboundMail.created_at >= since)
+    )
+    if kind is not None:
+        query = query.where(OutboundMail.kind == kind)
+    return session.exec(query).one()
+
+
+def replies_by_kind_since(session: Session, recipient: str, since: datetime) -> dict[MailKind, int]:
+    rows = session.exec(
+        select(OutboundMail.kind, func.count())
+        .where(OutboundMail.recipient == recipient, OutboundMail.created_at >= since)
+        .group_by(OutboundMail.kind)
+    ).all()
+    return {MailKind(kind): n for kind, n in rows}
+
+
+def outbound_exists(session: Session, message_id: str) -> bool:
+    return (
+        session.exec(select(OutboundMail.id).where(OutboundMail.message_id == message_id)).first()
+        is not None
+    )
+
+
+def mail_in_state(session: Session, *states: MailState) -> Sequence[OutboundMail]:
+    return session.exec(
+        select(OutboundMail)
+        .where(col(OutboundMail.state).in_(states))
+        .order_by(col(OutboundMail.id))
+    ).all()
+
+
+def mail_due(session: Session, now: datetime) -> list[int]:
+    rows = session.exec(
+        select(OutboundMail.id)
+        .where(OutboundMail.state == MailState.QUEUED, OutboundMail.next_attempt_at <= now)
+        .order_by(col(OutboundMail.id))
+    ).all()
+    return [r for r in rows if r is not None]
+
+
+def mail_counts(session: Session) -> dict[MailState, int]:
+    rows = session.exec(select(OutboundMail.state, func.count()).group_by(OutboundMail.state)).all()
+    return {MailState(state): n for state, n in rows}
+
+
+# --- state changes ----------------------------------------------------------------------------
+
+
+def mark_sending(mail: OutboundMail) -> None:
+    """The point of no return: the end of the data goes out next."""
+    mail.state = MailState.SENDING
+
+
+def mark_sent(mail: OutboundMail) -> None:
+    mail.state, mail.sent_at = MailState.SENT, datetime.now(UTC)
+    mail.attempts += 1
+
+
+def mark_uncertain(mail: OutboundMail, error: str) -> None:
+    """The server may have accepted it: never sent again without a person's word."""
+    mail.state, mail.last_error = MailState.UNCERTAIN, error
+    mail.attempts += 1
+
+
+def mark_refused(mail: OutboundMail, error: str) -> None:
+    mail.state, mail.last_error = MailState.FAILED, error
+    mail.attempts += 1
+
+
+def defer(mail: OutboundMail, error: str, max_attempts: int, now: datetime) -> bool:
+    """Count a failed attempt and back off exponentially; True when it has now given up."""
+    mail.state = MailState.QUEUED
+    mail.attempts += 1
+    mail.last_error = error
+    if mail.attempts >= max_attempts:
+        mail.state = MailState.FAILED
+        return True
+    mail.next_attempt_at = now + timedelta(minutes=2 ** min(mail.attempts, 8))
+    return False
+
+
+def mark_interrupted(session: Session) -> list[OutboundMail]:
+    """Mail left "sending" by a sender that died: uncertain, never resent on its own. Only the
+    holder of the outbox may call this."""
+    left = list(mail_in_state(session, MailState.SENDING))
+    for mail in left:
+        mail.state = MailState.UNCERTAIN
+        mail.last_error = "interrupted after the end of the data was sent; not resent"
+        session.add(mail)
+    return left
+
+
+class NotResendable(Exception):
+    """No such mail, or it is not uncertain or refused."""
+
+
+def requeue_for_resend(session: Session, mail_id: int) -> OutboundMail:
+    """The operator's word: send an uncertain or refused mail again."""
+    mail = session.get(OutboundMail, mail_id)
+    if mail is None or mail.state not in (MailState.UNCERTAIN, MailState.FAILED):
+        raise NotResendable(f"mail {mail_id}")
+    mail.state, mail.attempts, mail.next_attempt_at = MailState.QUEUED, 0, datetime.now(UTC)
+    session.add(mail)
+    return mail
