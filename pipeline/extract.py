@@ -10,10 +10,7 @@ order. Problems in the unit's files are returned as findings, never raised.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
@@ -31,7 +28,7 @@ from domain.model import (
     ReadList,
     Sheet,
 )
-from domain.text import clean, contains_phrase, fold
+from domain.text import clean
 from domain.wording import file_kind_label
 from pipeline.documents import (
     SPREADSHEET_EXTENSIONS,
@@ -49,6 +46,20 @@ from pipeline.formats import (
     identify,
     read_sheets,
 )
+from pipeline.layout import (
+    COLUMN_LABELS,
+    Header,
+    awards_in,
+    cell_at,
+    find_header,
+    is_group_row,
+    is_totals_row,
+    kind_from_cell,
+    kind_from_text,
+    parse_birth_year,
+    parse_percent,
+    section_heading,
+)
 from pipeline.legacy_fonts import (
     LegacyEncoding,
     decode,
@@ -57,215 +68,7 @@ from pipeline.legacy_fonts import (
     is_unicode_vietnamese,
 )
 
-HEADER_SEARCH_ROWS = 40
 T = TypeVar("T")
-
-# Column synonyms, folded. A header cell belongs to the field whose longest synonym it contains;
-# synonyms in EXACT_ONLY must be the whole cell (they are too short to search for).
-COLUMN_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "stt": ("stt", "so tt", "so thu tu", "tt"),
-    "name": (
-        "ho va ten",
-        "ho ten",
-        "ten tap the",
-        "ten tap the ca nhan",
-        "tap the ca nhan duoc de nghi",
-        "ten don vi ca nhan",
-        "ten",
-    ),
-    "kind": ("tap the ca nhan", "tap the hay ca nhan", "loai doi tuong", "doi tuong", "loai"),
-    "award": (
-        "hinh thuc khen thuong",
-        "hinh thuc de nghi",
-        "hinh thuc",
-        "de nghi khen thuong",
-        "muc khen thuong",
-    ),
-    "position": ("chuc vu", "chuc danh", "chuc vu don vi cong tac"),
-    "workplace": ("don vi cong tac", "noi cong tac", "co quan cong tac", "don vi chu quan"),
-    "birth": ("nam sinh", "ngay sinh", "ngay thang nam sinh"),
-    "birth_male": ("nam",),
-    "birth_female": ("nu",),
-    "gender": ("gioi tinh",),
-    "summary": ("tom tat thanh tich", "thanh tich", "noi dung thanh tich"),
-    "turnout": ("ty le cu tri di bau", "ty le cu tri", "ty le di bau", "ty le bau cu"),
-    "note": ("ghi chu",),
-}
-EXACT_ONLY = frozenset({"tt", "ten", "loai", "nam", "nu", "hinh thuc", "doi tuong"})
-COLUMN_LABELS = {
-    "name": "Họ và tên / Tên tập thể",
-    "award": "Hình thức khen thưởng",
-}
-
-_SECTION = re.compile(r"^\s*(?:[ivx]+|[a-d])\s*[.)/:-]\s*(.*)$")
-_TOTALS = ("tong cong", "tong so", "cong:", "tong:")
-# Words that say who a sheet, section or name column is about ("Họ và tên" heads people).
-_INDIVIDUAL_HINTS = ("ca nhan", "ho va ten", "ho ten")
-_COLLECTIVE_HINTS = ("tap the", "ten don vi")
-
-
-def _field_of(header: object) -> str | None:
-    text = re.sub(r"[^0-9a-z:]+", " ", fold(header)).strip()
-    if not text:
-        return None
-    best: tuple[int, str] | None = None
-    for name, synonyms in COLUMN_SYNONYMS.items():
-        for syn in synonyms:
-            hit = text == syn if syn in EXACT_ONLY else contains_phrase(text, syn)
-            if hit and (best is None or len(syn) > best[0]):
-                best = (len(syn), name)
-    return best[1] if best else None
-
-
-def _kind_from_text(text: str) -> NomineeKind | None:
-    folded = fold(text)
-    individual = any(contains_phrase(folded, h) for h in _INDIVIDUAL_HINTS)
-    collective = any(contains_phrase(folded, h) for h in _COLLECTIVE_HINTS)
-    if individual and not collective:
-        return NomineeKind.INDIVIDUAL
-    if collective and not individual:
-        return NomineeKind.COLLECTIVE
-    return None
-
-
-def _kind_from_cell(value: object) -> NomineeKind | None:
-    folded = fold(value)
-    if folded in {"tt", "tap the"} or folded.startswith("tap the"):
-        return NomineeKind.COLLECTIVE
-    if folded in {"cn", "ca nhan"} or folded.startswith("ca nhan"):
-        return NomineeKind.INDIVIDUAL
-    return None
-
-
-def awards_in(text: str, campaign: Campaign) -> frozenset[str]:
-    """The campaign's award codes a cell mentions by name or alias (possibly several)."""
-    folded = re.sub(r"[^0-9a-z]+", " ", fold(text)).strip()
-    found = set()
-    for code, award in campaign.awards.items():
-        if any(contains_phrase(folded, p) for p in award.match_phrases):
-            found.add(code)
-    return frozenset(found)
-
-
-@dataclass
-class _Header:
-    row: int  # 1-based row of the header
-    data_start: int  # 1-based first row that may hold data
-    columns: dict[str, int] = field(default_factory=dict)  # field -> 0-based column index
-    name_header: str = ""
-
-
-def _find_header(rows: Sequence[Sequence[object]]) -> _Header | None:
-    best: _Header | None = None
-    best_score = 1
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns: dict[str, int] = {}
-        for j, cell in enumerate(row):
-            if isinstance(cell, str):
-                name = _field_of(cell)
-                if name and name not in columns:
-                    columns[name] = j
-        score = len(columns)
-        if "name" in columns and score > best_score:
-            best_score = score
-            best = _Header(
-                row=i + 1, data_start=i + 2, columns=columns, name_header=str(row[columns["name"]])
-            )
-    if best is None:
-        return None
-    # A sub-header row (e.g. "Nam" / "Nữ" under a merged "Năm sinh") refines the columns.
-    nxt = rows[best.row] if best.row < len(rows) else ()
-    sub = {j: _field_of(c) for j, c in enumerate(nxt) if isinstance(c, str)}
-    if sub and all(v is not None for v in sub.values()):
-        for j, name in sub.items():
-            if name is not None:
-                best.columns = {k: v for k, v in best.columns.items() if v != j or k == name}
-                best.columns[name] = j
-        best.data_start += 1
-    # A row that only numbers the columns ("1", "2", "(3)") is not data.
-    if best.data_start - 1 < len(rows) and _is_numbering_row(rows[best.data_start - 1]):
-        best.data_start += 1
-    return best
-
-
-def _is_numbering_row(row: Sequence[object]) -> bool:
-    values = [c for c in row if c not in (None, "")]
-    if len(values) < 3:
-        return False
-    numbers = []
-    for v in values:
-        if isinstance(v, float) and v.is_integer():  # .ods and .xls store 1 as 1.0
-            v = int(v)
-        text = str(v).strip().strip("()")
-        if not text.isdigit():
-            return False
-        numbers.append(int(text))
-    return numbers == list(range(numbers[0], numbers[0] + len(numbers)))
-
-
-def _cell(row: Sequence[object], index: int | None) -> object:
-    if index is None or index >= len(row):
-        return None
-    return row[index]
-
-
-def _excel_serial_to_date(serial: float) -> date:
-    return date(1899, 12, 30) + timedelta(days=int(serial))
-
-
-def parse_birth_year(value: object) -> int | None:
-    """A year from 1978, 1978.0, '1978', '12/03/1978', a date, or an Excel date serial."""
-    if isinstance(value, datetime | date):
-        return value.year
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = int(value)
-        if 1900 <= number <= 2100:
-            return number
-        if 3000 < number < 80000:
-            return _excel_serial_to_date(number).year
-        return None
-    text = clean(value)
-    match = re.fullmatch(r"(?:\d{1,2}[/.-]){0,2}(\d{4})", text)
-    if match and 1900 <= int(match.group(1)) <= 2100:
-        return int(match.group(1))
-    return None
-
-
-def parse_percent(value: object) -> float | None:
-    """Turnout as a percentage from 0.998, 99.8, '99,8%', '99,80 %'."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-    else:
-        text = clean(value).replace("%", "").replace(" ", "").replace(",", ".")
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-    if 0 <= number <= 1:
-        number *= 100
-    return round(number, 2) if 0 <= number <= 100 else None
-
-
-def _section_kind(row: Sequence[object]) -> tuple[bool, NomineeKind | None]:
-    """Whether a row is a section or group row, and the kind it announces if any."""
-    values = [clean(c) for c in row if clean(c)]
-    if not values or len(values) > 2:
-        return False, None
-    match = _SECTION.match(fold(values[0]))
-    if match is None:
-        # An unnumbered "TẬP THỂ" / "CÁ NHÂN" line on its own.
-        kind = _kind_from_cell(values[0]) if len(values) == 1 else None
-        return kind is not None, kind
-    return True, _kind_from_text(match.group(1))
-
-
-def _is_group_row(row: Sequence[object]) -> bool:
-    values = [clean(c) for c in row if clean(c)]
-    return len(values) == 1 and any(ch.isalpha() for ch in values[0])
-
-
-def _is_totals_row(row: Sequence[object]) -> bool:
-    return any(fold(c).startswith(_TOTALS) for c in row if isinstance(c, str))
 
 
 class _SheetReader:
@@ -284,7 +87,7 @@ class _SheetReader:
 
     def read(self, rows: Sequence[Sequence[object]]) -> bool:
         """Read the sheet; False when it has no recognisable list (e.g. an instructions sheet)."""
-        header = _find_header(rows)
+        header = find_header(rows)
         if header is None:
             return False
         title_text = " ".join(clean(c) for r in rows[: header.row - 1] for c in r if clean(c))
@@ -293,7 +96,7 @@ class _SheetReader:
             default_awards = awards_in(self.sheet, self.campaign)
         if len(default_awards) != 1:
             default_awards = frozenset()
-        sheet_kind = _kind_from_text(self.sheet) or _kind_from_text(header.name_header)
+        sheet_kind = kind_from_text(self.sheet) or kind_from_text(header.name_header)
         if "award" not in header.columns and not default_awards:
             self.findings.append(
                 finding(
@@ -307,7 +110,7 @@ class _SheetReader:
     def _read_rows(
         self,
         rows: Sequence[Sequence[object]],
-        header: _Header,
+        header: Header,
         sheet_kind: NomineeKind | None,
         default_awards: frozenset[str],
     ) -> None:
@@ -321,18 +124,18 @@ class _SheetReader:
             if all(clean(c) == "" for c in row):
                 after_blank = seen_data
                 continue
-            if _is_totals_row(row):
+            if is_totals_row(row):
                 break
-            is_section, kind = _section_kind(row)
+            is_section, kind = section_heading(row)
             if is_section:
                 section_kind = kind or section_kind
                 continue
-            name = clean(_cell(row, cols.get("name")))
-            stt = clean(_cell(row, cols.get("stt")))
-            award_text = clean(_cell(row, cols.get("award")))
+            name = clean(cell_at(row, cols.get("name")))
+            stt = clean(cell_at(row, cols.get("stt")))
+            award_text = clean(cell_at(row, cols.get("award")))
             if after_blank and not stt and not award_text:
                 break  # the signature block under the table
-            if not name and _is_group_row(row):
+            if not name and is_group_row(row):
                 continue  # "1. Văn phòng": a sub-group heading, not a nominee
             if not name:
                 if stt or award_text:
@@ -356,7 +159,7 @@ class _SheetReader:
         context_kind: NomineeKind | None,
         default_awards: frozenset[str],
     ) -> None:
-        kind = _kind_from_cell(_cell(row, cols.get("kind"))) or context_kind
+        kind = kind_from_cell(cell_at(row, cols.get("kind"))) or context_kind
         if kind is None:
             self.findings.append(
                 finding("KIND_UNKNOWN", location=self.loc(row_no, cols["name"]), name=name)
@@ -364,13 +167,13 @@ class _SheetReader:
             return
         # Every cell is checked before giving up on the row, so one reply lists all its faults.
         birth_year, gender = self._birth(row, row_no, cols)
-        turnout_raw = _cell(row, cols.get("turnout"))
+        turnout_raw = cell_at(row, cols.get("turnout"))
         turnout = (
             self._read(turnout_raw, parse_percent, "TURNOUT_INVALID", row_no, cols.get("turnout"))
             if clean(turnout_raw)
             else None
         )
-        award_text = clean(_cell(row, cols.get("award")))
+        award_text = clean(cell_at(row, cols.get("award")))
         awards = awards_in(award_text, self.campaign) if award_text else default_awards
         if not awards:
             if award_text:
@@ -397,13 +200,13 @@ class _SheetReader:
                 name=name,
                 awards=awards,
                 location=self.loc(row_no),
-                position=clean(_cell(row, cols.get("position"))),
-                workplace=clean(_cell(row, cols.get("workplace"))),
+                position=clean(cell_at(row, cols.get("position"))),
+                workplace=clean(cell_at(row, cols.get("workplace"))),
                 birth_year=birth_year,
                 gender=gender,
-                summary=clean(_cell(row, cols.get("summary"))),
+                summary=clean(cell_at(row, cols.get("summary"))),
                 turnout_percent=turnout,
-                note=clean(_cell(row, cols.get("note"))),
+                note=clean(cell_at(row, cols.get("note"))),
             )
         )
 
@@ -424,11 +227,11 @@ class _SheetReader:
     def _birth(
         self, row: Sequence[object], row_no: int, cols: dict[str, int]
     ) -> tuple[int | None, str]:
-        gender = clean(_cell(row, cols.get("gender")))
+        gender = clean(cell_at(row, cols.get("gender")))
         candidates: list[tuple[int | None, object, str]] = [
-            (cols.get("birth_male"), _cell(row, cols.get("birth_male")), "Nam"),
-            (cols.get("birth_female"), _cell(row, cols.get("birth_female")), "Nữ"),
-            (cols.get("birth"), _cell(row, cols.get("birth")), gender),
+            (cols.get("birth_male"), cell_at(row, cols.get("birth_male")), "Nam"),
+            (cols.get("birth_female"), cell_at(row, cols.get("birth_female")), "Nữ"),
+            (cols.get("birth"), cell_at(row, cols.get("birth")), gender),
         ]
         for column, raw, sex in candidates:
             if clean(raw):

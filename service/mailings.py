@@ -21,7 +21,7 @@ from domain.snapshot import Snapshot
 from pipeline.digest import DigestView, build_digest, compose_digest, render_digest
 from pipeline.export import build_workbook
 from pipeline.remind import Reminder, compose_reminder, due_reminders
-from service.intake import Context
+from service.context import Context
 from service.outbox import queue_email
 from storage import dispatches, read_model
 

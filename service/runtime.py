@@ -17,7 +17,8 @@ from pipeline.fetch import Mailbox, open_mailbox
 from pipeline.remind import Reminder
 from pipeline.send import Transport, open_transport
 from service import mailings
-from service.intake import Context, PollReport, poll_once
+from service.context import Context, PollReport
+from service.intake import poll_once
 from service.outbox import DeliveryReport, deliver_due
 from storage.files import FileStore
 

@@ -12,7 +12,8 @@ from domain.campaign import Campaign
 from domain.kinds import DocumentKind, NomineeKind
 from domain.model import Attachment, Extraction
 from pipeline.documents import classify_document, classify_text
-from pipeline.extract import extract, parse_birth_year, parse_percent
+from pipeline.extract import extract
+from pipeline.layout import parse_birth_year, parse_percent
 from samples.factories import PM, PROVINCIAL, XLSX
 from tests.corpus.cases import BIEN_BAN_TEXT, FILES, TO_TRINH_TEXT, docx
 

@@ -119,7 +119,7 @@ def mails(draw: st.DrawFn) -> bytes:
 
 
 def through_the_stages(raw: bytes) -> EmailMessage | None:
-    """The reply `pipeline.poll` would send for a message (none to a sender without a usable
+    """The reply the intake cycle would send for a message (none to a sender without a usable
     address), with the database left out."""
     parsed = parse_message(raw)
     received = datetime(2021, 5, 20, 2, 0, tzinfo=UTC)

@@ -1,0 +1,48 @@
+"""What the intake cycle's stages share: the context a message is handled in, and the report a
+cycle fills in as it goes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from config.settings import Settings
+from domain.campaign import Campaign
+from pipeline.triage import Folder, ReplyPolicy
+from storage.files import FileStore
+
+
+@dataclass
+class PollReport:
+    fetched: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    failed: int = 0
+    quarantined: int = 0
+    filed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    send_failed: int = 0
+    skipped_busy: bool = False
+    # What kept the cycle from doing all its work, in the operator's words.
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What processing a message needs besides the message."""
+
+    campaign: Campaign
+    settings: Settings
+    files: FileStore
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset({self.campaign.department.intake_address.lower()})
+
+    @property
+    def reply_policy(self) -> ReplyPolicy:
+        return ReplyPolicy(per_sender_per_day=self.settings.outgoing.max_replies_per_sender_per_day)
+
+    def folder(self, folder: Folder) -> str:
+        mailbox = self.settings.mailbox
+        return mailbox.rejected_folder if folder is Folder.REJECTED else mailbox.processed_folder

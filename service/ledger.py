@@ -1,0 +1,117 @@
+"""The mailbox side of the intake cycle: new mail into the ledger (raw bytes committed batch by
+batch with the folder's cursor, before anything can fail on them), handled mail filed away, and
+the connection retried with back-off.
+
+Every stage given to `with_mailbox` resumes where the last attempt stopped (fetching from the
+stored UID cursor, filing away by the ledger), so running it again after a drop repeats nothing.
+"""
+
+from __future__ import annotations
+
+import email
+import email.parser
+import logging
+from collections.abc import Callable
+from email import policy
+from typing import TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from pipeline.fetch import Cursor, Mailbox, MailboxUnavailable, MessageRef
+from service.context import Context, PollReport
+from storage import inbound
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _header_summary(raw: bytes) -> tuple[str, str, str]:
+    """Message-ID, sender and subject for the ledger; blanks when the headers are unreadable."""
+    try:
+        headers = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(raw)
+        sender = headers.get("From")
+        address = sender.addresses[0].addr_spec.lower() if sender and sender.addresses else ""
+        return (
+            str(headers.get("Message-ID") or "").strip(),
+            address,
+            str(headers.get("Subject") or "")[:500],
+        )
+    except Exception:  # any header the parser chokes on: the full parse will report it
+        return "", "", ""
+
+
+def fetch_into_ledger(engine: Engine, mailbox: Mailbox, report: PollReport) -> None:
+    """Store new messages batch by batch; `report.fetched` counts them as they are committed, so
+    the count stays right when the connection drops and the stage is run again."""
+    with Session(engine) as session:
+        stored = inbound.get_cursor(session, mailbox.source)
+        cursor = Cursor(stored.uidvalidity, stored.last_uid) if stored else None
+    for batch, next_cursor in mailbox.batches(cursor):
+        count = 0
+        with Session(engine) as session:
+            for fetched in batch:
+                message_id, sender, subject = _header_summary(fetched.raw)
+                row = inbound.record_fetched(
+                    session,
+                    source=mailbox.source,
+                    source_key=fetched.source_key,
+                    raw=fetched.raw,
+                    uidvalidity=fetched.uidvalidity,
+                    uid=fetched.uid,
+                    received_at=fetched.received_at,
+                    message_id=message_id,
+                    from_address=sender,
+                    subject=subject,
+                )
+                count += row is not None
+            if next_cursor is not None:
+                inbound.set_cursor(
+                    session, mailbox.source, next_cursor.uidvalidity, next_cursor.last_uid
+                )
+            session.commit()
+        report.fetched += count
+
+
+def file_handled(engine: Engine, mailbox: Mailbox) -> int:
+    filed = 0
+    with Session(engine) as session:
+        for message in inbound.messages_awaiting_mailbox_action(session, mailbox.source):
+            ref = MessageRef(
+                message.source_key, message.uid, message.uidvalidity, message.message_id
+            )
+            done = mailbox.file_away(ref, message.mailbox_folder)
+            inbound.mark_filed(session, message, done)
+            session.commit()
+            filed += done
+    return filed
+
+
+def _retryable(err: BaseException) -> bool:
+    return isinstance(err, MailboxUnavailable) and err.retry
+
+
+def with_mailbox(ctx: Context, mailbox: Mailbox, work: Callable[[Mailbox], T]) -> T:
+    """Open the mailbox, do `work`, close it; a broken connection is retried with back-off.
+
+    Every stage given here resumes where the last attempt stopped (fetching from the stored UID
+    cursor, filing away by the ledger), so running it again after a drop repeats nothing.
+    """
+    imap = ctx.settings.mailbox.imap
+    attempts = imap.reconnect_attempts if imap else 1
+    wait = imap.reconnect_wait_seconds if imap else 0
+    for attempt in Retrying(
+        retry=retry_if_exception(_retryable),
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=wait, max=max(wait * 30, 1)),
+        reraise=True,
+        before_sleep=lambda state: log.warning(
+            "mailbox attempt %d failed: %s",
+            state.attempt_number,
+            state.outcome and state.outcome.exception(),
+        ),
+    ):
+        with attempt, mailbox:
+            return work(mailbox)
+    raise AssertionError("unreachable: Retrying re-raises the last error")

@@ -1,0 +1,255 @@
+"""Handling one stored message: parse it, gather the facts, triage it (`pipeline.triage.RULES`),
+examine and store a submission, and queue the reply the policy allows, all in the caller's
+transaction, so the outcome and its reply land together or not at all.
+
+A message the program fails on (its own fault, never the database's) is counted as an attempt
+and quarantined after `schedule.max_processing_attempts`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Session
+
+from domain.kinds import MailKind, MessageState, Severity, SubmissionStatus
+from domain.model import ParsedEmail
+from pipeline.annotate import annotated_copies
+from pipeline.examine import examine, looks_like_submission
+from pipeline.findings import outcome_detail
+from pipeline.guard import automatic_reason, forged_sender_reason
+from pipeline.parse import parse_headers, parse_message
+from pipeline.reply import (
+    SubmissionReply,
+    can_reply_to,
+    compose_how_to_submit,
+    compose_submission_reply,
+    compose_too_large,
+    count_rows,
+    group_findings,
+)
+from pipeline.triage import (
+    Decision,
+    Facts,
+    Folder,
+    ReplyHistory,
+    ReplyRefusal,
+    reply_refusal,
+    triage,
+)
+from service.context import Context, PollReport
+from service.outbox import queue_email
+from storage import inbound, outbox, submissions
+from storage.models import InboundMessage
+
+log = logging.getLogger(__name__)
+
+
+def _reply_history(session: Session, ctx: Context, address: str, now: datetime) -> ReplyHistory:
+    local_midnight = now.astimezone(ctx.campaign.tz).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return ReplyHistory(
+        today=outbox.replies_since(session, address, local_midnight.astimezone(UTC)),
+        last_24h=outbox.replies_by_kind_since(session, address, now - timedelta(hours=24)),
+    )
+
+
+def _answers_us(session: Session, mail: ParsedEmail) -> bool:
+    """It refers (In-Reply-To, References) to one of our own messages."""
+    ids = set(mail.references.split()) | set(mail.headers.get("in-reply-to", "").split())
+    return any(outbox.outbound_exists(session, i) for i in ids if i)
+
+
+def gather_facts(
+    session: Session, ctx: Context, message: InboundMessage, mail: ParsedEmail, now: datetime
+) -> Facts:
+    check_auth = ctx.settings.mailbox.check_authentication_results
+    earlier = inbound.earlier_copy(session, message)
+    return Facts(
+        mail=mail,
+        size=message.size,
+        too_large=message.size > ctx.settings.mailbox.max_message_bytes,
+        registered=mail.from_address in ctx.campaign.unit_by_sender,
+        earlier_copy_id=earlier.id if earlier else None,
+        answers_us=not mail.attachments and _answers_us(session, mail),
+        automatic=automatic_reason(mail, ctx.own_addresses),
+        forged=forged_sender_reason(mail) if check_auth else None,
+        can_reply=can_reply_to(mail.from_address),
+        looks_like_submission=looks_like_submission(mail),
+        replies=_reply_history(session, ctx, mail.from_address, now),
+        policy=ctx.reply_policy,
+    )
+
+
+_HELD_BACK = {
+    ReplyRefusal.DAILY_CAP: "reply_capped",
+    ReplyRefusal.ALREADY_ANSWERED: "reply_already_sent",
+}
+
+
+def _allowed(facts: Facts, kind: MailKind | None, detail: str) -> tuple[MailKind | None, str]:
+    """The reply kind if the policy lets it go now, else None and the detail says why not."""
+    if kind is None:
+        return None, detail
+    refusal = reply_refusal(kind, facts.replies, facts.policy)
+    if refusal is None:
+        return kind, detail
+    return None, detail + outcome_detail(_HELD_BACK[refusal])
+
+
+def _handle_submission(
+    session: Session,
+    ctx: Context,
+    message: InboundMessage,
+    mail: ParsedEmail,
+    facts: Facts,
+    decision: Decision,
+    now: datetime,
+) -> None:
+    campaign = ctx.campaign
+    unit = campaign.unit_by_sender[mail.from_address]
+    received_at = message.received_at or message.fetched_at
+    files, extraction, verdict = examine(mail, unit, campaign, received_at)
+    status = verdict.status
+    # The files as read (out of any archive); the containers stay in the stored raw message.
+    stored = {a.sha256: ctx.files.put(a.payload) for a in files if not a.inline}
+    submission, previous = submissions.store_submission(
+        session,
+        message=message,
+        campaign=campaign,
+        unit=unit,
+        received_at=received_at,
+        extraction=extraction,
+        findings=verdict.findings,
+        rules_run=verdict.rules_run,
+        status=status,
+        late=verdict.late,
+        stored_paths=stored,
+        now=now,
+    )
+    wanted = decision.reply or (
+        MailKind.ERROR_REPORT if status is SubmissionStatus.REJECTED else MailKind.ACKNOWLEDGEMENT
+    )
+    detail = outcome_detail(
+        "submission", unit=unit.code, version=submission.version, status=status.value
+    )
+    kind, detail = _allowed(facts, wanted, detail)
+    folder = Folder.REJECTED if status is SubmissionStatus.REJECTED else Folder.PROCESSED
+    inbound.mark_handled(
+        session,
+        message,
+        inbound.Handled(decision.rule, decision.outcome, detail, ctx.folder(folder)),
+    )
+    if kind is None:
+        return
+    reply = SubmissionReply(
+        campaign=campaign,
+        unit=unit,
+        status=status,
+        version=submission.version,
+        received_at=received_at,
+        counts=count_rows(extraction.nominees, unit, campaign),
+        documents=extraction.documents,
+        errors=group_findings(verdict.findings, Severity.ERROR),
+        warnings=group_findings(verdict.findings, Severity.WARNING),
+        superseded_version=previous.version if previous else None,
+        superseded_at=previous.received_at if previous else None,
+        annotated=annotated_copies(extraction.lists_read, verdict.findings),
+    )
+    answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
+    queue_email(session, answer, kind, message.id)
+
+
+def _compose_answer(
+    ctx: Context, kind: MailKind, message: InboundMessage, mail: ParsedEmail, now: datetime
+) -> EmailMessage:
+    """The answer to a message that is not a submission."""
+    from_name = ctx.settings.outgoing.from_name
+    if kind is MailKind.HOW_TO_SUBMIT:
+        return compose_how_to_submit(mail, ctx.campaign, from_name, now)
+    if kind is MailKind.TOO_LARGE:
+        return compose_too_large(
+            mail,
+            ctx.campaign,
+            from_name,
+            now,
+            size=message.size,
+            limit=ctx.settings.mailbox.max_message_bytes,
+            received_at=message.received_at or message.fetched_at,
+        )
+    raise AssertionError(f"no composer for {kind}")
+
+
+def process_message(session: Session, ctx: Context, message: InboundMessage, now: datetime) -> None:
+    """Decide what a stored message is and store the outcome (and its reply) in `session`."""
+    raw = inbound.raw_bytes(session, message.id or 0)
+    too_large = len(raw) > ctx.settings.mailbox.max_message_bytes
+    mail = parse_headers(raw) if too_large else parse_message(raw)
+    inbound.note_headers(
+        message,
+        from_address=mail.from_address,
+        subject=mail.subject[:500],
+        message_id=mail.message_id,
+        date=mail.date,
+    )
+    facts = gather_facts(session, ctx, message, mail, now)
+    decision = triage(facts)
+    if decision.is_submission:
+        _handle_submission(session, ctx, message, mail, facts, decision, now)
+        return
+    kind, detail = _allowed(facts, decision.reply, decision.detail)
+    inbound.mark_handled(
+        session,
+        message,
+        inbound.Handled(
+            decision.rule,
+            decision.outcome,
+            detail,
+            ctx.folder(decision.folder),
+            decision.duplicate_of_id,
+        ),
+    )
+    if kind is not None:
+        queue_email(session, _compose_answer(ctx, kind, message, mail, now), kind, message.id)
+
+
+def process_pending(engine: Engine, ctx: Context, report: PollReport, now: datetime) -> None:
+    max_attempts = ctx.settings.schedule.max_processing_attempts
+    with Session(engine) as session:
+        pending = inbound.messages_to_process(session, max_attempts)
+    for message_id in pending:
+        with Session(engine) as session:
+            message = session.get(InboundMessage, message_id)
+            if message is None:
+                continue
+            try:
+                process_message(session, ctx, message, now)
+                session.commit()
+                report.outcomes[str(message.outcome)] += 1
+            except (OperationalError, InterfaceError):
+                # The database, not the message: stop the cycle without counting an attempt,
+                # or a long lock would quarantine good mail.
+                raise
+            except Exception as err:  # the program's own fault: record it, go on with the next
+                session.rollback()
+                log.exception("processing message %s failed", message_id)
+                _record_failure(engine, message_id, err, max_attempts, report)
+
+
+def _record_failure(
+    engine: Engine, message_id: int, err: Exception, max_attempts: int, report: PollReport
+) -> None:
+    with Session(engine) as session:
+        state = inbound.record_failure(
+            session, message_id, f"{type(err).__name__}: {err}", max_attempts
+        )
+        session.commit()
+    if state is MessageState.QUARANTINED:
+        report.quarantined += 1
+    elif state is MessageState.FAILED:
+        report.failed += 1
