@@ -1,8 +1,8 @@
 """Deployment settings: where the mailbox, SMTP server, database and files are.
 
 Read from a TOML file and then from the environment (`INTAKE_…`, nested with `__`, e.g.
-`INTAKE_IMAP__HOST`), the environment winning. Passwords come only from the environment or a
-secrets file (`INTAKE_IMAP__PASSWORD_FILE`, as Docker and systemd provide them); the TOML file
+`INTAKE_MAILBOX__IMAP__HOST`), the environment winning. Passwords come only from the environment or
+a secrets file (`INTAKE_MAILBOX__IMAP__PASSWORD_FILE`, as Docker and systemd provide them); the TOML file
 never needs one. Connections use TLS with verified certificates unless `security = "plain"` is
 written explicitly (loopback test servers).
 """

@@ -27,6 +27,3 @@ class FileStore:
             os.chmod(partial, 0o600)
             os.replace(partial, target)
         return str(relative)
-
-    def read(self, relative: str) -> bytes:
-        return (self.root / relative).read_bytes()

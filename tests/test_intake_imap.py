@@ -488,3 +488,49 @@ def test_a_forged_unit_address_is_kept_but_never_answered(servers: Servers) -> N
     assert len(submissions(servers)) == 1
     listed = json.loads(intake(servers, "status", "--json"))["to_read"]
     assert [m["id"] for m in listed] == [forged.id]
+
+
+def test_an_unknown_sender_over_the_daily_cap_is_recorded_as_capped_not_as_listless(
+    servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTAKE_OUTGOING__MAX_REPLIES_PER_SENDER_PER_DAY", "1")
+    spec = NominationList("UBND xã Bản Bo", individuals=people("Lò Thị", 2))
+    for n in range(2):
+        servers.append(
+            build_email(
+                sender="xabanbo@gmail.com",
+                subject=f"danh sách {n}",
+                files=[File("ds.xlsx", build_workbook(spec), XLSX)],
+            ),
+            vn(21, 9 + n),
+        )
+    intake(servers, "poll")
+    assert len(servers.replies("xabanbo@gmail.com")) == 1
+    answered, capped = ledger(servers)
+    assert answered.outcome_detail == "đã gửi hướng dẫn nộp hồ sơ"
+    assert capped.outcome == Outcome.UNKNOWN_SENDER and capped.decided_by == "unknown_sender"
+    assert "đã đủ số thư trả lời trong ngày" in capped.outcome_detail
+    assert "không kèm bảng tính" not in capped.outcome_detail
+
+
+def test_mail_that_needs_a_person_reaches_the_departments_digest(servers: Servers) -> None:
+    """A unit answering our reply without a dossier is "cần người đọc" for `status`; the digest
+    the Department reads lists the same mail."""
+    servers.append(snv_submission(), vn(20, 9))
+    intake(servers, "poll")
+    [ack] = servers.replies(SNV)
+    answer = build_email(
+        sender=SNV,
+        subject=f"Re: {ack['Subject']}",
+        body="Xin hỏi bao giờ có kết quả?",
+        headers={"In-Reply-To": ack["Message-ID"], "References": ack["Message-ID"]},
+    )
+    servers.append(answer, vn(20, 10))
+    intake(servers, "poll")
+    correspondence = ledger(servers)[-1]
+    assert correspondence.outcome == Outcome.CORRESPONDENCE
+    status = json.loads(intake(servers, "status", "--json"))
+    assert [m["id"] for m in status["to_read"]] == [correspondence.id]
+    digest = intake(servers, "digest", "--preview")
+    assert f"#{correspondence.id} {SNV}" in digest
+    assert "đơn vị trả lời thư của hệ thống" in digest

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from domain.campaign import Campaign
-from domain.kinds import MailKind, MailState, NomineeKind, SubmissionStatus
+from domain.kinds import MailKind, MailState, MessageState, NomineeKind, Outcome, SubmissionStatus
 from domain.model import Extraction, Location, Nominee
 from storage import inbound, leases, outbox, read_model, submissions
 from storage.db import open_database
@@ -180,3 +180,29 @@ def test_failed_sends_back_off_then_give_up(engine: Engine) -> None:
             and stored.state == MailState.FAILED
             and stored.last_error == "421 busy"
         )
+
+
+def test_a_message_handled_after_a_failure_shows_its_outcome_not_the_old_error(
+    engine: Engine, campaign: Campaign
+) -> None:
+    with Session(engine) as session:
+        message = fetched(session, "9")
+        assert message is not None and message.id is not None
+        session.commit()
+        state = inbound.record_failure(session, message.id, "RuntimeError: boom", max_attempts=3)
+        session.commit()
+        assert state is MessageState.FAILED
+        [stuck] = read_model.snapshot(session, campaign, datetime.now(UTC)).not_processed
+        assert stuck.detail == "RuntimeError: boom"
+        inbound.mark_handled(
+            session,
+            message,
+            inbound.Handled(
+                "unknown_sender", Outcome.UNKNOWN_SENDER, "đã gửi hướng dẫn", "Rejected"
+            ),
+        )
+        session.commit()
+        snapshot = read_model.snapshot(session, campaign, datetime.now(UTC))
+    assert snapshot.not_processed == ()
+    [to_read] = snapshot.to_read
+    assert (to_read.detail, to_read.error) == ("đã gửi hướng dẫn", "")
