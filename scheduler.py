@@ -1,8 +1,10 @@
 """The long-running service: APScheduler jobs wired to the service's `App`, nothing more.
 
-- poll: every `schedule.poll_minutes`, first at start; never two at once (max_instances=1 here,
-  a lease in the database across processes); a poll that could not start on time is not stacked.
-- deliver: the outbox, at the same pace, so replies are retried even while the mailbox is down.
+- poll: every `schedule.poll_minutes`, first at start; never two at once here (max_instances=1);
+  across processes the mailbox is one instance's at a time and messages are claimed one by one
+  (`storage.locks`, `storage.inbound.claim`); a poll that could not start on time is not stacked.
+- deliver: the outbox, every `schedule.deliver_seconds`, on its own: a slow or absent SMTP server
+  never holds up intake, and replies still go out while the mailbox is down.
 - digest: daily at `schedule.digest_at`, campaign time zone; if the service starts after that
   time and today's digest has not gone out, it goes out at start (the job sends once a day).
 - remind: every `schedule.reminder_check_minutes`, first at start; each reminder goes out once.
@@ -82,7 +84,7 @@ def build_scheduler(
     )
     scheduler.add_job(
         jobs.deliver,
-        IntervalTrigger(minutes=schedule.poll_minutes, timezone=timezone),
+        IntervalTrigger(seconds=schedule.deliver_seconds, timezone=timezone),
         id="deliver",
         name="deliver",
         misfire_grace_time=half_interval,

@@ -128,23 +128,29 @@ def main_options(
 
 @app.command()
 def poll(ctx: typer.Context) -> None:
-    """Chạy một lượt: lấy thư mới, xử lý, phân loại thư, gửi thư trả lời."""
-    report = load_app(ctx).poll()
-    if report.skipped_busy:
-        typer.echo("Một lượt xử lý khác đang chạy; lượt này bỏ qua.")
-        return
+    """Chạy một lượt: lấy thư mới, xử lý, phân loại thư, rồi gửi thư trả lời."""
+    application = load_app(ctx)
+    report = application.poll()
+    if report.mailbox_busy:
+        typer.echo("Một phiên bản khác đang lấy thư; lượt này chỉ xử lý các thư đã lưu.")
     handled = ", ".join(f"{n} {outcome_label(k)}" for k, n in report.outcomes.items()) or "không có"
     typer.echo(f"Đã lấy {report.fetched} thư mới. Đã xử lý: {handled}.")
     if report.failed or report.quarantined:
         typer.echo(
             f"Lỗi khi xử lý: {report.failed} thư (sẽ thử lại), {report.quarantined} thư bị cách ly."
         )
+    delivery = application.deliver()
     typer.echo(
-        f"Đã gửi {report.sent} thư trả lời"
-        + (f", {report.deferred} thư chờ gửi lại" if report.deferred else "")
-        + (f", {report.send_failed} thư không gửi được" if report.send_failed else "")
+        f"Đã gửi {delivery.sent} thư trả lời"
+        + (f", {delivery.deferred} thư chờ gửi lại" if delivery.deferred else "")
+        + (f", {delivery.failed} thư không gửi được" if delivery.failed else "")
         + "."
     )
+    if delivery.unreachable:
+        typer.echo(
+            f"Máy chủ gửi thư không phản hồi ({delivery.unreachable}); các thư trả lời còn lại "
+            "vẫn trong hàng đợi và sẽ được gửi khi máy chủ hoạt động trở lại."
+        )
     if report.problems:
         raise fail("\n".join([*report.problems, "Lượt sau sẽ tự thử lại."]), code=1)
 

@@ -107,6 +107,13 @@ class OutgoingSettings(_Section):
     from_name: str = "Sở Nội vụ – Phòng Xây dựng chính quyền"
     max_attempts: int = Field(default=8, ge=1)
     max_replies_per_sender_per_day: int = Field(default=20, ge=1)
+    # Replies to addresses no unit registered ("how to submit"), all senders together: forged
+    # senders must not turn the Department's mailbox into a source of backscatter.
+    max_unregistered_replies_per_hour: int = Field(default=10, ge=0)
+    max_unregistered_replies_per_day: int = Field(default=30, ge=0)
+    # After the SMTP server times out or refuses a connection, no delivery is tried for this
+    # long (doubling while it stays away, up to 32 times): intake goes on meanwhile.
+    breaker_seconds: float = Field(default=30, gt=0)
 
     @model_validator(mode="after")
     def _kind_has_its_section(self) -> OutgoingSettings:
@@ -131,6 +138,8 @@ class StorageSettings(_Section):
 
 class ScheduleSettings(_Section):
     poll_minutes: float = Field(default=5, gt=0)
+    # The outbox is delivered by its own job, so a slow SMTP server never holds up intake.
+    deliver_seconds: float = Field(default=20, gt=0)
     max_processing_attempts: int = Field(default=3, ge=1)
     # The daily digest, at this time of day in the campaign's time zone.
     digest_at: time = time(17, 0)

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from config.settings import OutgoingSettings, SmtpSettings
 
@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 
 class TemporaryFailure(Exception):
     """Try again later."""
+
+
+class ServerUnreachable(TemporaryFailure):
+    """The server could not be reached, or went silent: nothing else will get through now
+    either, so the delivery round ends here (the outbox's circuit breaker)."""
 
 
 class PermanentFailure(Exception):
@@ -143,7 +148,13 @@ class SmtpTransport:
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
         conn.send(body)
-        commit()
+        try:
+            commit()
+        except BaseException:
+            # Not ours to send after all: dropping the connection before the end of the data
+            # makes the server discard the message.
+            self._drop()
+            raise
         try:
             conn.send(b".\r\n")
             code, reply = conn.getreply()
@@ -153,16 +164,29 @@ class SmtpTransport:
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)
 
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
     def _send_once(
         self, envelope_from: str, recipients: list[str], data: bytes, commit: PointOfNoReturn
     ) -> None:
+        reused = self._conn is not None
         try:
             if self._conn is None:
                 self._conn = self._connect()
             self._transaction(self._conn, envelope_from, recipients, data, commit)
         except (smtplib.SMTPException, OSError) as err:
-            if isinstance(err, smtplib.SMTPServerDisconnected | OSError):
-                self._conn = None  # reconnect on the next attempt
+            # SMTPException is an OSError too: only a socket error or a disconnect loses the line.
+            lost = isinstance(err, smtplib.SMTPServerDisconnected) or not isinstance(
+                err, smtplib.SMTPException
+            )
+            if lost:
+                self._drop()  # reconnect on the next attempt
+            if (lost and not reused) or isinstance(err, smtplib.SMTPConnectError):
+                # Refused, timed out or dropped on a fresh connection: the server is away.
+                raise ServerUnreachable(f"{type(err).__name__}: {err}") from err
             raise _classify(err) from err
 
     def send(
@@ -173,11 +197,14 @@ class SmtpTransport:
         name: str,
         commit: PointOfNoReturn,
     ) -> None:
-        # A few quick tries ride out a dropped connection; longer outages wait for a later run.
+        # A few quick tries ride out a 4xx answer or a kept-open connection the server dropped;
+        # a server that cannot be reached is not waited for (`ServerUnreachable`).
         for attempt in Retrying(
             stop=stop_after_attempt(3),
             wait=wait_exponential(multiplier=0.5, max=4),
-            retry=retry_if_exception_type(TemporaryFailure),
+            retry=retry_if_exception(
+                lambda e: isinstance(e, TemporaryFailure) and not isinstance(e, ServerUnreachable)
+            ),
             reraise=True,
         ):
             with attempt:
@@ -210,7 +237,11 @@ class FileTransport:
         target = self.directory / f"{name}.eml"
         partial = target.with_suffix(".part")
         partial.write_bytes(data)
-        commit()
+        try:
+            commit()
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         os.replace(partial, target)  # atomic: the file is there whole, or not at all
 
 

@@ -19,10 +19,7 @@ class PollReport:
     failed: int = 0
     quarantined: int = 0
     filed: int = 0
-    sent: int = 0
-    deferred: int = 0
-    send_failed: int = 0
-    skipped_busy: bool = False
+    mailbox_busy: bool = False  # another instance held the mailbox; only stored mail was processed
     # What kept the cycle from doing all its work, in the operator's words.
     problems: list[str] = field(default_factory=list)
 

@@ -5,7 +5,8 @@
                examined (unpack, extract, validate) and stored; the reply is queued
                (one commit per message: the outcome and its reply land together or not at all)
     file    -> move or flag handled mail in the mailbox
-    send    -> deliver queued replies (`service.outbox`)
+
+Queued replies are delivered by the outbox's own job (`service.outbox`), never inside the cycle.
 
 Each message is handled from the stored raw bytes, not from the mailbox, so a crash or an error
 in one stage never loses a message: the ledger says where it stopped and the next cycle resumes.
@@ -20,90 +21,60 @@ while the stored messages are still processed and the outbox still delivered.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from pipeline.fetch import Mailbox, MailboxUnavailable
-from pipeline.send import Transport
 from service.context import Context, PollReport
 from service.ledger import fetch_into_ledger, file_handled, with_mailbox
-from service.outbox import deliver_due
 from service.process import process_pending
-from storage import leases, submissions
+from storage import locks, submissions
 
 log = logging.getLogger(__name__)
 
-POLL_LEASE = "poll"
-
 
 def poll_once(
-    engine: Engine,
-    ctx: Context,
-    mailbox: Mailbox,
-    transport: Transport,
-    now: datetime | None = None,
-    lease_minutes: float = 30,
+    engine: Engine, ctx: Context, mailbox: Mailbox, now: datetime | None = None
 ) -> PollReport:
-    """Fetch, process, file away and send, holding the poll lease so no two polls overlap."""
+    """Fetch new mail, process what is stored, file handled mail away. Replies are queued, not
+    sent: the outbox has its own job (`service.outbox.deliver_due`), so SMTP never holds intake.
+
+    The mailbox side (the folder's cursor, filing away) is one instance's at a time, under a lock
+    the database holds (`storage.locks`); processing is shared, message by message, under claims.
+    """
     report = PollReport()
     moment = now or datetime.now(UTC)
-    holder = leases.lease_holder()
     with Session(engine) as session:
-        got = leases.acquire_lease(
-            session,
-            POLL_LEASE,
-            holder,
-            datetime.now(UTC) + timedelta(minutes=lease_minutes),
-            datetime.now(UTC),
-        )
+        submissions.sync_units(session, ctx.campaign)
         session.commit()
-    if not got:
-        report.skipped_busy = True
-        log.info("another poll holds the lease; skipping this cycle")
-        return report
-    try:
-        with Session(engine) as session:
-            submissions.sync_units(session, ctx.campaign)
-            session.commit()
-        try:
-            with_mailbox(ctx, mailbox, lambda m: fetch_into_ledger(engine, m, report))
-        except MailboxUnavailable as err:
-            log.error("mailbox unavailable, fetching skipped: %s", err)
-            report.problems.append(f"Không lấy được thư mới: {err.reason}.")
-        process_pending(engine, ctx, report, moment)
-        if not report.problems:
+    with locks.exclusive(engine, locks.MAILBOX) as held:
+        if held:
             try:
-                report.filed = with_mailbox(ctx, mailbox, lambda m: file_handled(engine, m))
+                with_mailbox(ctx, mailbox, lambda m: fetch_into_ledger(engine, m, report))
+            except MailboxUnavailable as err:
+                log.error("mailbox unavailable, fetching skipped: %s", err)
+                report.problems.append(f"Không lấy được thư mới: {err.reason}.")
+        else:
+            report.mailbox_busy = True
+            log.info("another instance is fetching; processing what is stored")
+    process_pending(engine, ctx, report, moment)
+    if not report.problems:
+        with locks.exclusive(engine, locks.MAILBOX) as held:
+            try:
+                if held:
+                    report.filed = with_mailbox(ctx, mailbox, lambda m: file_handled(engine, m))
             except MailboxUnavailable as err:
                 log.error("mailbox unavailable, filing away skipped: %s", err)
                 report.problems.append(f"Chưa chuyển được thư đã xử lý vào thư mục: {err.reason}.")
-        delivery = deliver_due(
-            engine,
-            transport,
-            ctx.campaign.department.intake_address,
-            ctx.settings.outgoing.max_attempts,
-        )
-        report.sent, report.deferred, report.send_failed = (
-            delivery.sent,
-            delivery.deferred,
-            delivery.failed,
-        )
-    finally:
-        with Session(engine) as session:
-            leases.release_lease(session, POLL_LEASE, holder)
-            session.commit()
     log.info(
-        "poll: fetched=%d outcomes=%s failed=%d quarantined=%d filed=%d sent=%d deferred=%d"
-        " problems=%d",
+        "poll: fetched=%d outcomes=%s failed=%d quarantined=%d filed=%d problems=%d",
         report.fetched,
         dict(report.outcomes),
         report.failed,
         report.quarantined,
         report.filed,
-        report.sent,
-        report.deferred,
         len(report.problems),
     )
     return report

@@ -1,17 +1,21 @@
-"""Delivering the outbox: what is due goes out through a transport, each mail marked sent in its
-own commit right after the server accepts it.
+"""Delivering the outbox, as a job of its own: what is due goes out through a transport, each
+mail claimed at the point of no return and marked sent in its own commit right after the server
+accepts it. Intake never waits on it.
 
 Replies are queued in the database (`queue_email`) in the same transaction that stores what they
-answer. A temporary failure (4xx, a dropped connection) is retried later with back-off; a
-permanent refusal (5xx) is recorded and not retried; a mail interrupted after the end of its data
-is "uncertain" and never sent again without the operator's word (`intake resend`).
+answer. A temporary failure (4xx) is retried later with back-off; a permanent refusal (5xx) is
+recorded and not retried; a mail interrupted after the end of its data is "uncertain" and never
+sent again without the operator's word (`intake resend`). A server that cannot be reached ends
+the round at once and opens the circuit breaker: no round is tried until it has waited
+`outgoing.breaker_seconds`, doubling while the server stays away.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from sqlalchemy.engine import Engine
@@ -19,13 +23,17 @@ from sqlmodel import Session
 
 from domain.kinds import MailKind, MailState
 from pipeline.envelope import message_bytes
-from pipeline.send import PermanentFailure, TemporaryFailure, Transport, UncertainDelivery
-from storage import leases, outbox
+from pipeline.send import (
+    PermanentFailure,
+    ServerUnreachable,
+    TemporaryFailure,
+    Transport,
+    UncertainDelivery,
+)
+from storage import locks, outbox
 from storage.models import OutboundMail
 
 log = logging.getLogger(__name__)
-
-OUTBOX_LEASE = "outbox"
 
 
 def queue_email(
@@ -45,10 +53,34 @@ def queue_email(
 
 
 @dataclass
+class Breaker:
+    """Whether a delivery round may try the server now (kept by the process that delivers)."""
+
+    base_seconds: float = 30
+    failures: int = 0
+    closed_at: float = 0.0  # monotonic time from which rounds may try again
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self.closed_at
+
+    def trip(self) -> float:
+        self.failures += 1
+        wait = self.base_seconds * float(2 ** min(self.failures - 1, 5))
+        self.closed_at = time.monotonic() + wait
+        return wait
+
+    def reset(self) -> None:
+        self.failures, self.closed_at = 0, 0.0
+
+
+@dataclass
 class DeliveryReport:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
+    # Why the round stopped early: the server could not be reached (the rest wait, untouched).
+    unreachable: str = ""
+    waiting: bool = False  # the breaker is open: no round was tried
 
 
 def deliver_due(
@@ -57,8 +89,13 @@ def deliver_due(
     envelope_from: str,
     max_attempts: int,
     now: datetime | None = None,
+    breaker: Breaker | None = None,
 ) -> DeliveryReport:
     report = DeliveryReport()
+    breaker = breaker or Breaker()
+    if not breaker.allows():
+        report.waiting = True
+        return report
     moment = now or datetime.now(UTC)
     with Session(engine) as session:
         due = outbox.mail_due(session, moment)
@@ -66,23 +103,31 @@ def deliver_due(
     if not due and not interrupted:
         return report
     # One sender at a time (the poll, the digest job and another instance may all try).
-    holder = leases.lease_holder()
-    with Session(engine) as session:
-        clock = datetime.now(UTC)
-        got = leases.acquire_lease(
-            session, OUTBOX_LEASE, holder, clock + timedelta(minutes=30), clock
-        )
-        session.commit()
-    if not got:
-        log.info("another sender holds the outbox; delivery left to it")
-        return report
-    try:
+    with locks.exclusive(engine, locks.OUTBOX) as held:
+        if not held:
+            log.info("another sender holds the outbox; delivery left to it")
+            return report
         _deliver(engine, transport, envelope_from, max_attempts, moment, due, report)
-    finally:
-        with Session(engine) as session:
-            leases.release_lease(session, OUTBOX_LEASE, holder)
-            session.commit()
+    if report.unreachable:
+        wait = breaker.trip()
+        log.warning("SMTP server unreachable (%s); next try in %.0f s", report.unreachable, wait)
+    elif report.sent:
+        breaker.reset()
     return report
+
+
+class _Claim:
+    """The point of no return for one mail: claimed once (quick retries after a 4xx answer
+    reach it again), committed every time, so "sending" is on disk before the end of data."""
+
+    def __init__(self, session: Session, mail: OutboundMail) -> None:
+        self.session, self.mail, self.claimed = session, mail, False
+
+    def __call__(self) -> None:
+        if not self.claimed:
+            outbox.claim_for_sending(self.session, self.mail)
+            self.claimed = True
+        self.session.commit()
 
 
 def _deliver(
@@ -111,17 +156,12 @@ def _deliver(
                     continue
                 name = f"{mail.id:06d}-{mail.kind}"
 
-                def point_of_no_return(
-                    mail: OutboundMail = mail, session: Session = session
-                ) -> None:
-                    outbox.mark_sending(mail)
-                    session.add(mail)
-                    session.commit()
-
                 try:
                     transport.send(
-                        envelope_from, mail.recipients, mail.data, name, point_of_no_return
+                        envelope_from, mail.recipients, mail.data, name, _Claim(session, mail)
                     )
+                except outbox.AlreadyTaken:
+                    continue
                 except UncertainDelivery as err:
                     outbox.mark_uncertain(mail, str(err))
                     report.failed += 1
@@ -138,6 +178,11 @@ def _deliver(
                     else:
                         report.deferred += 1
                     log.warning("mail %s to %s deferred: %s", mail.id, mail.recipient, err)
+                    if isinstance(err, ServerUnreachable):
+                        report.unreachable = str(err)
+                        session.add(mail)
+                        session.commit()
+                        return  # the breaker opens: the rest wait, untouched
                 else:
                     outbox.mark_sent(mail)
                     report.sent += 1

@@ -44,6 +44,8 @@ from pipeline.triage import (
 from service.context import Context, PollReport
 from service.outbox import queue_email
 from storage import inbound, outbox, submissions
+from storage.db import claiming_session
+from storage.files import StorageUnavailable
 from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
@@ -219,14 +221,16 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
 
 
 def process_pending(engine: Engine, ctx: Context, report: PollReport, now: datetime) -> None:
+    """Handle every stored message that needs it, each under its own claim, so several
+    instances share a backlog and none handles a message another has."""
     max_attempts = ctx.settings.schedule.max_processing_attempts
     with Session(engine) as session:
         pending = inbound.messages_to_process(session, max_attempts)
     for message_id in pending:
-        with Session(engine) as session:
-            message = session.get(InboundMessage, message_id)
+        with claiming_session(engine) as session:
+            message = inbound.claim(session, message_id, max_attempts)
             if message is None:
-                continue
+                continue  # another instance is on it, or has finished it
             try:
                 process_message(session, ctx, message, now)
                 session.commit()
@@ -235,6 +239,16 @@ def process_pending(engine: Engine, ctx: Context, report: PollReport, now: datet
                 # The database, not the message: stop the cycle without counting an attempt,
                 # or a long lock would quarantine good mail.
                 raise
+            except StorageUnavailable as err:
+                # The disk, not the message: the same, with one clear word for the operator.
+                session.rollback()
+                log.error("files directory unavailable, processing stopped: %s", err)
+                report.problems.append(
+                    f"Không ghi được tệp vào thư mục lưu trữ {err.root} ({err.reason}). Thư chưa "
+                    "xử lý vẫn được giữ nguyên và sẽ được xử lý ở lượt sau, khi thư mục ghi được "
+                    "trở lại (kiểm tra chỗ trống và quyền ghi)."
+                )
+                return
             except Exception as err:  # the program's own fault: record it, go on with the next
                 session.rollback()
                 log.exception("processing message %s failed", message_id)
@@ -244,7 +258,7 @@ def process_pending(engine: Engine, ctx: Context, report: PollReport, now: datet
 def _record_failure(
     engine: Engine, message_id: int, err: Exception, max_attempts: int, report: PollReport
 ) -> None:
-    with Session(engine) as session:
+    with claiming_session(engine) as session:
         state = inbound.record_failure(
             session, message_id, f"{type(err).__name__}: {err}", max_attempts
         )

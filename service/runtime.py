@@ -6,7 +6,7 @@ so the scheduler, the operator's commands and the tests run exactly the same cod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
@@ -19,7 +19,7 @@ from pipeline.send import Transport, open_transport
 from service import mailings
 from service.context import Context, PollReport
 from service.intake import poll_once
-from service.outbox import DeliveryReport, deliver_due
+from service.outbox import Breaker, DeliveryReport, deliver_due
 from storage.files import FileStore
 
 
@@ -28,6 +28,11 @@ class App:
     settings: Settings
     campaign: Campaign
     engine: Engine
+    # The outbox's circuit breaker lives as long as the process that delivers.
+    breaker: Breaker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.breaker = Breaker(self.settings.outgoing.breaker_seconds)
 
     @property
     def context(self) -> Context:
@@ -42,7 +47,7 @@ class App:
         return open_transport(s, s.smtp.secret() if s.smtp else None)
 
     def poll(self) -> PollReport:
-        return poll_once(self.engine, self.context, self.mailbox(), self.transport())
+        return poll_once(self.engine, self.context, self.mailbox())
 
     def deliver(self) -> DeliveryReport:
         return deliver_due(
@@ -50,6 +55,7 @@ class App:
             self.transport(),
             self.campaign.department.intake_address,
             self.settings.outgoing.max_attempts,
+            breaker=self.breaker,
         )
 
     def digest(self, now: datetime | None = None, again: bool = False) -> bool:

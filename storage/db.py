@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import create_engine
+from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -34,6 +34,23 @@ def _sqlite_pragmas(lock_timeout_seconds: float) -> Callable[[Any, Any], None]:
     return on_connect
 
 
+CLAIMING = "claiming"
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """A claiming transaction takes SQLite's write lock at once (BEGIN IMMEDIATE), so the state
+    it reads cannot change under it before it commits. Other transactions are left to the
+    driver, which begins them at their first write, so readers never wait (WAL)."""
+    if connection.get_execution_options().get(CLAIMING, False):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def claiming_session(engine: Engine) -> Session:
+    """A session whose transaction may claim rows: on PostgreSQL its claims are row locks
+    (`FOR UPDATE SKIP LOCKED`); on SQLite the whole transaction holds the write lock."""
+    return Session(engine.execution_options(**{CLAIMING: True}))
+
+
 def make_engine(url: str, lock_timeout_seconds: float = 30) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -44,6 +61,7 @@ def make_engine(url: str, lock_timeout_seconds: float = 30) -> Engine:
             url, connect_args={"timeout": lock_timeout_seconds}, hide_parameters=True
         )
         event.listen(engine, "connect", _sqlite_pragmas(lock_timeout_seconds))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # pre_ping replaces a pooled connection the server dropped (restart, network) before use.
     return create_engine(

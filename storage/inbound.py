@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import Session, col, select
 
 from domain.kinds import MailboxAction, MessageState, Outcome
@@ -71,19 +71,35 @@ def set_cursor(session: Session, source: str, uidvalidity: int, last_uid: int) -
     session.add(cursor)
 
 
+def _needs_processing(max_attempts: int) -> ColumnElement[bool]:
+    return or_(
+        col(InboundMessage.state) == MessageState.RECEIVED,
+        (col(InboundMessage.state) == MessageState.FAILED)
+        & (col(InboundMessage.attempts) < max_attempts),
+    )
+
+
 def messages_to_process(session: Session, max_attempts: int) -> list[int]:
     rows = session.exec(
         select(InboundMessage.id)
-        .where(
-            or_(
-                col(InboundMessage.state) == MessageState.RECEIVED,
-                (col(InboundMessage.state) == MessageState.FAILED)
-                & (col(InboundMessage.attempts) < max_attempts),
-            )
-        )
+        .where(_needs_processing(max_attempts))
         .order_by(col(InboundMessage.id))
     ).all()
     return [r for r in rows if r is not None]
+
+
+def claim(session: Session, message_id: int, max_attempts: int) -> InboundMessage | None:
+    """The message, held for this transaction, if it still needs processing; None when another
+    instance is working on it or it has been handled meanwhile. Call it first in a
+    `storage.db.claiming_session`: on PostgreSQL the claim is a row lock taken with SKIP LOCKED
+    (gone with a dead connection), on SQLite the transaction's write lock; either way the state
+    is read again under the claim, so no two workers ever handle one message."""
+    return session.exec(
+        select(InboundMessage)
+        .where(col(InboundMessage.id) == message_id, _needs_processing(max_attempts))
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).first()
 
 
 def raw_bytes(session: Session, message_id: int) -> bytes:
@@ -152,8 +168,8 @@ def record_failure(
     session: Session, message_id: int, error: str, max_attempts: int
 ) -> MessageState | None:
     """Count a failed attempt at handling the message; quarantined once it reaches the cap.
-    Returns the new state, or None when the message is gone."""
-    message = session.get(InboundMessage, message_id)
+    Returns the new state, or None when another instance has claimed or handled it since."""
+    message = claim(session, message_id, max_attempts)
     if message is None:
         return None
     message.attempts += 1

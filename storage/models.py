@@ -176,14 +176,6 @@ class OutboundMail(SQLModel, table=True):
         return [r for r in self.recipient.split(",") if r]
 
 
-class Lease(SQLModel, table=True):
-    """A named lock held until `expires_at`: one poll at a time, across processes and hosts."""
-
-    name: str = Field(primary_key=True)
-    holder: str
-    expires_at: datetime
-
-
 class MailboxCursor(SQLModel, table=True):
     """How far an IMAP folder has been fetched: the last UID seen under a UIDVALIDITY."""
 

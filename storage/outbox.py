@@ -1,7 +1,7 @@
 """The outbox: every outgoing mail, queued in the transaction that stores what it answers, and
 every change of its state. Nothing else writes `OutboundMail.state` or `attempts`.
 
-    queued --(end of data about to go)--> sending --(server said 250)--> sent
+    queued --(claimed: end of data about to go)--> sending --(server said 250)--> sent
        ^  \\--(4xx, dropped before the end)--> queued later, or failed after max attempts
        |   \\--(5xx)--> failed
        |    sending --(connection lost after the end of the data)--> uncertain
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from domain.kinds import MailKind, MailState
@@ -96,9 +96,22 @@ def mail_counts(session: Session) -> dict[MailState, int]:
 # --- state changes ----------------------------------------------------------------------------
 
 
-def mark_sending(mail: OutboundMail) -> None:
-    """The point of no return: the end of the data goes out next."""
-    mail.state = MailState.SENDING
+class AlreadyTaken(Exception):
+    """Another sender claimed this mail first: it must not be sent here."""
+
+
+def claim_for_sending(session: Session, mail: OutboundMail) -> None:
+    """The point of no return, as a claim: queued -> sending only if it is still queued, checked
+    by the database in the UPDATE itself, so no two senders ever both pass it. Commit next."""
+    taken = session.execute(
+        update(OutboundMail)
+        .where(col(OutboundMail.id) == mail.id, col(OutboundMail.state) == MailState.QUEUED)
+        .values(state=MailState.SENDING)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise AlreadyTaken(f"mail {mail.id}")
+    session.refresh(mail)
 
 
 def mark_sent(mail: OutboundMail) -> None:

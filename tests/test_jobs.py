@@ -42,7 +42,8 @@ def submit(servers: Servers, app: App, sender: str, unit_name: str, when: dateti
     )
     s = app.settings
     mailbox = open_mailbox(s.mailbox, s.mailbox.imap.secret() if s.mailbox.imap else None)
-    poll_once(app.engine, app.context, mailbox, app.transport(), now=when)
+    poll_once(app.engine, app.context, mailbox, now=when)
+    app.deliver()
 
 
 def digests(servers: Servers) -> list[EmailMessage]:

@@ -16,8 +16,8 @@ from sqlmodel import Session, SQLModel, select
 from domain.campaign import Campaign
 from domain.kinds import MailKind, MailState, MessageState, NomineeKind, Outcome, SubmissionStatus
 from domain.model import Extraction, Location, Nominee
-from storage import inbound, leases, outbox, read_model, submissions
-from storage.db import open_database
+from storage import inbound, locks, outbox, read_model, submissions
+from storage.db import claiming_session, open_database
 from storage.models import InboundMessage, OutboundMail, Submission
 
 
@@ -134,24 +134,37 @@ def test_a_resubmission_supersedes_the_current_one(engine: Engine, campaign: Cam
         )
 
 
-def test_only_one_holder_gets_the_lease_until_it_expires(engine: Engine) -> None:
-    now = datetime.now(UTC)
-    with Session(engine) as a, Session(engine) as b:
-        assert leases.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=5), now)
-        a.commit()
-        assert not leases.acquire_lease(b, "poll", "host-b", now + timedelta(minutes=5), now)
-        b.commit()
-        assert leases.acquire_lease(
-            a, "poll", "host-a", now + timedelta(minutes=10), now
-        )  # renewal
-        a.commit()
-        later = now + timedelta(minutes=11)
-        assert leases.acquire_lease(b, "poll", "host-b", later + timedelta(minutes=5), later)
-        b.commit()
-        leases.release_lease(b, "poll", "host-b")
-        b.commit()
-        assert leases.acquire_lease(a, "poll", "host-a", now + timedelta(minutes=5), now)
-        a.commit()
+def test_a_named_lock_has_one_holder_at_a_time_and_is_free_once_released(
+    engine: Engine,
+) -> None:
+    with locks.exclusive(engine, "poll") as first:
+        assert first
+        with locks.exclusive(engine, "poll") as second, locks.exclusive(engine, "other") as third:
+            assert not second  # another thread, another process or another host: the same
+            assert third  # locks are by name
+    with locks.exclusive(engine, "poll") as again:
+        assert again
+
+
+def test_a_claimed_message_is_not_claimed_twice(engine: Engine) -> None:
+    with Session(engine) as session:
+        message = fetched(session, "77")
+        assert message is not None and message.id is not None
+        session.commit()
+        message_id = message.id
+    with claiming_session(engine) as first:
+        assert inbound.claim(first, message_id, max_attempts=3) is not None
+        if engine.dialect.name == "postgresql":  # SQLite: a second claimer waits instead
+            with claiming_session(engine) as second:
+                assert inbound.claim(second, message_id, max_attempts=3) is None
+        claimed = inbound.claim(first, message_id, max_attempts=3)
+        assert claimed is not None
+        inbound.mark_handled(
+            first, claimed, inbound.Handled("automatic", Outcome.AUTOMATIC, "", "Processed")
+        )
+        first.commit()
+    with claiming_session(engine) as later:
+        assert inbound.claim(later, message_id, max_attempts=3) is None  # handled: state re-read
 
 
 def test_failed_sends_back_off_then_give_up(engine: Engine) -> None:
