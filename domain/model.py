@@ -66,6 +66,8 @@ class ParsedEmail:
     body_text: str
     attachments: tuple[Attachment, ...]
     defects: tuple[str, ...] = ()
+    # The MIME structure could not be walked (nested too deep): no attachment could be read.
+    structure_unreadable: bool = False
 
 
 @dataclass(frozen=True)

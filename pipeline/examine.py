@@ -11,6 +11,7 @@ from domain.campaign import Campaign, Unit
 from domain.model import Attachment, Extraction, ParsedEmail
 from pipeline.documents import SPREADSHEET_EXTENSIONS, UNSUPPORTED_SPREADSHEET_EXTENSIONS
 from pipeline.extract import extract
+from pipeline.findings import finding
 from pipeline.unpack import ARCHIVE_EXTENSIONS, is_tnef, unpack
 from pipeline.validate import Verdict, validate
 
@@ -28,4 +29,6 @@ def examine(
     unpacked = unpack(mail.attachments)
     extraction = extract(unpacked.attachments, campaign)
     extraction.findings[:0] = unpacked.findings  # about the containers: first in the reply
+    if mail.structure_unreadable:
+        extraction.findings.insert(0, finding("MESSAGE_STRUCTURE_UNREADABLE"))
     return unpacked.attachments, extraction, validate(extraction, unit, campaign, received_at)

@@ -40,6 +40,13 @@ CATALOGUE: dict[str, FindingType] = {
         "Tệp {file} có định dạng {extension}, hệ thống chưa đọc được định dạng này.",
         "Mở tệp bằng Excel, chọn File → Save As → Excel Workbook (.xlsx), rồi gửi lại tệp .xlsx.",
     ),
+    "MESSAGE_STRUCTURE_UNREADABLE": FindingType(
+        E,
+        "Thư có cấu trúc lồng nhau quá nhiều lớp (thường do chuyển tiếp thư nhiều lần) nên hệ "
+        "thống không đọc được các tệp đính kèm.",
+        "Soạn một thư mới, đính kèm trực tiếp danh sách và các tài liệu (không chuyển tiếp thư "
+        "cũ), rồi gửi lại.",
+    ),
     # Containers
     "ARCHIVE_FORMAT_UNSUPPORTED": FindingType(
         W,
@@ -266,6 +273,10 @@ OUTCOME_DETAILS: dict[str, str] = {
     "unknown_unusable_address": "không trả lời: địa chỉ người gửi không dùng được để trả lời",
     "unknown_no_spreadsheet": "không trả lời: thư không kèm bảng tính",
     "unknown_reply_capped": "không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này",
+    "unknown_unverified": "không trả lời: máy chủ nhận thư báo {reason}, địa chỉ người gửi có "
+    "thể bị giả mạo",
+    "unknown_global_cap": "không trả lời: đã gửi {count} thư hướng dẫn cho các địa chỉ chưa đăng "
+    "ký trong một {per}, mức tối đa cho phép",
     "suspicious": "nghi giả mạo địa chỉ của đơn vị: {reason}",
     "automatic": "thư tự động ({robot})",
     "too_large": "thư {size} MB, vượt giới hạn",

@@ -37,16 +37,28 @@ def automatic_reason(mail: ParsedEmail, own_addresses: frozenset[str]) -> str | 
     return None
 
 
-_AUTH_FAILURE = re.compile(r"\b(dmarc|dkim)\s*=\s*(fail|permerror)\b", re.IGNORECASE)
+_AUTH_FAILURE = re.compile(r"\b(dmarc|dkim|spf)\s*=\s*(fail|softfail|permerror)\b", re.IGNORECASE)
+
+
+def _failed_checks(mail: ParsedEmail, checks: frozenset[str]) -> str | None:
+    verdict = mail.headers.get("authentication-results", "")
+    failed = sorted(
+        {m.group(1).upper() for m in _AUTH_FAILURE.finditer(verdict)} & {c.upper() for c in checks}
+    )
+    return f"{' và '.join(failed)} không hợp lệ" if failed else None
 
 
 def forged_sender_reason(mail: ParsedEmail) -> str | None:
-    """Why the sender address cannot be trusted, from the receiving server's verdict.
+    """Why a unit's address cannot be trusted, from the receiving server's verdict.
 
     The Department's server writes Authentication-Results when it checks DKIM and DMARC; a
-    failure there means someone else may have used a unit's address. Without the header nothing
-    can be said, and the address is trusted as before.
+    failure there means someone else may have used a unit's address. (SPF alone is not enough to
+    doubt a unit: forwarding breaks it.) Without the header the address is trusted as before.
     """
-    verdict = mail.headers.get("authentication-results", "")
-    failed = sorted({m.group(1).upper() for m in _AUTH_FAILURE.finditer(verdict)})
-    return f"{' và '.join(failed)} không hợp lệ" if failed else None
+    return _failed_checks(mail, frozenset({"dkim", "dmarc"}))
+
+
+def unverified_sender_reason(mail: ParsedEmail) -> str | None:
+    """Why an unregistered sender's address is probably not its own (SPF, DKIM or DMARC failed):
+    an answer would be backscatter to whoever was impersonated."""
+    return _failed_checks(mail, frozenset({"dkim", "dmarc", "spf"}))

@@ -14,13 +14,17 @@ import binascii
 import email
 import email.parser
 import email.utils
+import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import policy
+from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 
 import mailparser
+from mailparser.exceptions import MailParserRecursionError
 
 from domain.model import Attachment, ParsedEmail
 from domain.text import clean, safe_filename
@@ -50,16 +54,30 @@ def _header(msg: EmailMessage, name: str) -> str:
     return clean(value) if value is not None else ""
 
 
+def _printable(text: str) -> str:
+    """A display name fit for a header: no line breaks or other control characters, which an
+    encoded word can smuggle in ("=?utf-8?q?V=C4=83n=0D=0A...?=")."""
+    return clean("".join(" " if unicodedata.category(c) in {"Cc", "Cf"} else c for c in text))
+
+
 def _sender(msg: EmailMessage) -> tuple[str, str]:
     try:
         header = msg["From"]
         addresses: tuple[Address, ...] = header.addresses if header is not None else ()
     except (ValueError, IndexError, TypeError, AttributeError):
         addresses = ()
-    if addresses:
-        return addresses[0].addr_spec.strip().lower(), clean(addresses[0].display_name)
-    name, addr = email.utils.parseaddr(_header(msg, "From"))
-    return addr.strip().lower(), clean(name)
+    if addresses and addresses[0].addr_spec.strip("<> "):
+        return addresses[0].addr_spec.strip().lower(), _printable(addresses[0].display_name)
+    # The decoded header did not parse (a display name whose encoded words decode to a line
+    # break or a colon, say): take the address from the raw header, where the name is still
+    # encoded and cannot get in the way, and decode the name on its own.
+    raw = next((str(v) for k, v in msg.raw_items() if k.lower() == "from"), "")
+    name, addr = email.utils.parseaddr(" ".join(raw.split()))
+    try:
+        decoded = str(make_header(decode_header(name)))
+    except (ValueError, LookupError, UnicodeError):
+        decoded = name
+    return addr.strip().lower(), _printable(decoded)
 
 
 def _date(msg: EmailMessage) -> datetime | None:
@@ -115,9 +133,15 @@ def parse_headers(raw: bytes) -> ParsedEmail:
 
 
 def parse_message(raw: bytes) -> ParsedEmail:
-    msg = email.message_from_bytes(raw, policy=policy.default)
+    try:
+        msg = email.message_from_bytes(raw, policy=policy.default)
+        parsed = mailparser.parse_from_bytes(raw)
+    except (MailParserRecursionError, RecursionError):
+        # Parts nested hundreds deep (a mail forwarded in a loop, or made to hurt): the headers
+        # still say who sent it, and the reply says why its files were not read.
+        headers_only = parse_headers(raw)
+        return replace(headers_only, defects=("nesting too deep",), structure_unreadable=True)
     assert isinstance(msg, EmailMessage)
-    parsed = mailparser.parse_from_bytes(raw)
     body = parsed.text_plain[0] if parsed.text_plain else ""
     return _from_headers(
         msg,

@@ -43,6 +43,17 @@ class ReplyPolicy:
     per_kind_per_24h: Mapping[MailKind, int] = field(
         default_factory=lambda: {MailKind.NOTHING_ATTACHED: 1}
     )
+    # Answers to addresses no unit registered, all of them together (backscatter).
+    unregistered_per_hour: int = 10
+    unregistered_per_day: int = 30
+
+
+@dataclass(frozen=True)
+class UnregisteredReplies:
+    """ "How to submit" answers queued to any unregistered address."""
+
+    last_hour: int = 0
+    today: int = 0
 
 
 class ReplyRefusal(StrEnum):
@@ -75,9 +86,11 @@ class Facts:
     automatic: str | None  # why it is automatic mail (`pipeline.guard`), if it is
     forged: str | None  # why it looks forged (`pipeline.guard`), if it does
     can_reply: bool  # the From address is one a reply can go to
+    unverified: str | None  # why the receiving server doubts the sender (SPF/DKIM/DMARC), if so
     looks_like_submission: bool  # it carries a spreadsheet, an archive or a winmail.dat
     replies: ReplyHistory
     policy: ReplyPolicy
+    unregistered_replies: UnregisteredReplies = field(default_factory=UnregisteredReplies)
 
 
 @dataclass(frozen=True)
@@ -120,8 +133,14 @@ def unknown_sender(f: Facts) -> Decision | None:
         why = outcome_detail("unknown_unusable_address")
     elif not f.looks_like_submission:
         why = outcome_detail("unknown_no_spreadsheet")
+    elif f.unverified is not None:
+        why = outcome_detail("unknown_unverified", reason=f.unverified)
     elif reply_refusal(MailKind.HOW_TO_SUBMIT, f.replies, f.policy) is not None:
         why = outcome_detail("unknown_reply_capped")
+    elif f.unregistered_replies.last_hour >= f.policy.unregistered_per_hour:
+        why = outcome_detail("unknown_global_cap", count=f.policy.unregistered_per_hour, per="giờ")
+    elif f.unregistered_replies.today >= f.policy.unregistered_per_day:
+        why = outcome_detail("unknown_global_cap", count=f.policy.unregistered_per_day, per="ngày")
     else:
         return Decision(
             Outcome.UNKNOWN_SENDER,

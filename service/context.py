@@ -38,7 +38,12 @@ class Context:
 
     @property
     def reply_policy(self) -> ReplyPolicy:
-        return ReplyPolicy(per_sender_per_day=self.settings.outgoing.max_replies_per_sender_per_day)
+        outgoing = self.settings.outgoing
+        return ReplyPolicy(
+            per_sender_per_day=outgoing.max_replies_per_sender_per_day,
+            unregistered_per_hour=outgoing.max_unregistered_replies_per_hour,
+            unregistered_per_day=outgoing.max_unregistered_replies_per_day,
+        )
 
     def folder(self, folder: Folder) -> str:
         mailbox = self.settings.mailbox

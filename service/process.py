@@ -21,7 +21,7 @@ from domain.model import ParsedEmail
 from pipeline.annotate import annotated_copies
 from pipeline.examine import examine, looks_like_submission
 from pipeline.findings import outcome_detail
-from pipeline.guard import automatic_reason, forged_sender_reason
+from pipeline.guard import automatic_reason, forged_sender_reason, unverified_sender_reason
 from pipeline.parse import parse_headers, parse_message
 from pipeline.reply import (
     SubmissionReply,
@@ -38,6 +38,7 @@ from pipeline.triage import (
     Folder,
     ReplyHistory,
     ReplyRefusal,
+    UnregisteredReplies,
     reply_refusal,
     triage,
 )
@@ -51,12 +52,14 @@ from storage.models import InboundMessage
 log = logging.getLogger(__name__)
 
 
+def _local_midnight(ctx: Context, now: datetime) -> datetime:
+    local = now.astimezone(ctx.campaign.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    return local.astimezone(UTC)
+
+
 def _reply_history(session: Session, ctx: Context, address: str, now: datetime) -> ReplyHistory:
-    local_midnight = now.astimezone(ctx.campaign.tz).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
     return ReplyHistory(
-        today=outbox.replies_since(session, address, local_midnight.astimezone(UTC)),
+        today=outbox.replies_since(session, address, _local_midnight(ctx, now)),
         last_24h=outbox.replies_by_kind_since(session, address, now - timedelta(hours=24)),
     )
 
@@ -82,9 +85,14 @@ def gather_facts(
         automatic=automatic_reason(mail, ctx.own_addresses),
         forged=forged_sender_reason(mail) if check_auth else None,
         can_reply=can_reply_to(mail.from_address),
+        unverified=unverified_sender_reason(mail) if check_auth else None,
         looks_like_submission=looks_like_submission(mail),
         replies=_reply_history(session, ctx, mail.from_address, now),
         policy=ctx.reply_policy,
+        unregistered_replies=UnregisteredReplies(
+            last_hour=outbox.count_since(session, MailKind.HOW_TO_SUBMIT, now - timedelta(hours=1)),
+            today=outbox.count_since(session, MailKind.HOW_TO_SUBMIT, _local_midnight(ctx, now)),
+        ),
     )
 
 

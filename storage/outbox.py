@@ -55,6 +55,15 @@ def replies_since(
     return session.exec(query).one()
 
 
+def count_since(session: Session, kind: MailKind, since: datetime) -> int:
+    """Mail of one kind queued since a moment, to anyone."""
+    return session.exec(
+        select(func.count())
+        .select_from(OutboundMail)
+        .where(OutboundMail.kind == kind, OutboundMail.created_at >= since)
+    ).one()
+
+
 def replies_by_kind_since(session: Session, recipient: str, since: datetime) -> dict[MailKind, int]:
     rows = session.exec(
         select(OutboundMail.kind, func.count())

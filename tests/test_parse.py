@@ -112,3 +112,31 @@ def test_authentication_results_failures_are_read() -> None:
     assert reason("mx; dkim=pass; dmarc=pass") is None
     assert reason("mx; dkim=fail header.d=x; dmarc=pass") == "DKIM không hợp lệ"
     assert reason("mx; spf=pass; dkim=pass; DMARC=FAIL") == "DMARC không hợp lệ"
+
+
+def _nested(depth: int, from_header: str) -> bytes:
+    head = f"From: {from_header}\r\nTo: pxdcq.sonv@laichau.gov.vn\r\nSubject: Hồ sơ\r\n"
+    head += "MIME-Version: 1.0\r\n"
+    opening = "".join(
+        f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(depth)
+    )
+    closing = "".join(f"--b{i}--\r\n" for i in reversed(range(depth)))
+    return (head + opening + "Content-Type: text/plain\r\n\r\nxin gửi\r\n" + closing).encode()
+
+
+def test_parts_nested_a_thousand_deep_still_give_the_sender_and_say_why() -> None:
+    mail = parse_message(_nested(1000, "Văn phòng <vanphong.snv@laichau.gov.vn>"))
+    assert mail.from_address == "vanphong.snv@laichau.gov.vn"
+    assert mail.structure_unreadable and mail.attachments == ()
+    assert not parse_message(_nested(5, "vanphong.snv@laichau.gov.vn")).structure_unreadable
+
+
+def test_a_display_name_that_decodes_to_a_line_break_keeps_the_address() -> None:
+    """An encoded word can carry CR LF (and a colon) into the decoded name; the address is still
+    the sender's, and the name that goes back into our reply's To has no line break."""
+    mail = parse_message(
+        _nested(1, "=?utf-8?q?V=C4=83n_th=C6=B0=0D=0ABcc=3A_x?= <vanphong.snv@laichau.gov.vn>")
+    )
+    assert mail.from_address == "vanphong.snv@laichau.gov.vn"
+    assert "\r" not in mail.from_name and "\n" not in mail.from_name
+    assert mail.from_name.startswith("Văn thư")

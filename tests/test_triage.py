@@ -15,6 +15,7 @@ from pipeline.triage import (
     ReplyHistory,
     ReplyPolicy,
     ReplyRefusal,
+    UnregisteredReplies,
     reply_refusal,
     triage,
 )
@@ -47,6 +48,7 @@ def facts(**changes: object) -> Facts:
         automatic=None,
         forged=None,
         can_reply=True,
+        unverified=None,
         looks_like_submission=True,
         replies=ReplyHistory(),
         policy=ReplyPolicy(per_sender_per_day=5),
@@ -128,3 +130,31 @@ def test_too_large_mail_is_answered_with_the_limit_not_examined() -> None:
     decision = triage(facts(too_large=True, size=40 * 1024 * 1024))
     assert (decision.outcome, decision.reply) == (Outcome.TOO_LARGE, MailKind.TOO_LARGE)
     assert "40,0 MB" in decision.detail
+
+
+def test_backscatter_is_bounded_for_all_unregistered_senders_together() -> None:
+    policy = ReplyPolicy(per_sender_per_day=5, unregistered_per_hour=2, unregistered_per_day=3)
+    fresh = triage(facts(registered=False, policy=policy))
+    assert fresh.reply is MailKind.HOW_TO_SUBMIT
+    hour = triage(
+        facts(
+            registered=False,
+            policy=policy,
+            unregistered_replies=UnregisteredReplies(last_hour=2, today=2),
+        )
+    )
+    day = triage(
+        facts(
+            registered=False,
+            policy=policy,
+            unregistered_replies=UnregisteredReplies(last_hour=0, today=3),
+        )
+    )
+    assert (hour.reply, day.reply) == (None, None)
+    assert "trong một giờ" in hour.detail and "trong một ngày" in day.detail
+
+
+def test_an_unregistered_sender_the_server_doubts_is_not_answered() -> None:
+    decision = triage(facts(registered=False, unverified="SPF không hợp lệ"))
+    assert decision.reply is None
+    assert "SPF không hợp lệ" in decision.detail and "giả mạo" in decision.detail
