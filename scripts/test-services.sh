@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (from Debian's packages) and starts what the integration tests talk to:
-# Dovecot, which the tests run themselves on a loopback port, and a PostgreSQL cluster, with a
-# superuser role for the current OS user so the tests connect over the local socket.
+# Dovecot, which the tests run themselves on a loopback port, a PostgreSQL cluster with a
+# superuser role for the current OS user so the tests connect over the local socket, and the
+# tools the fault tests break things with.
 set -euo pipefail
 
 SUDO=""
@@ -13,6 +14,11 @@ if ! command -v dovecot >/dev/null 2>&1 && [ ! -x /usr/sbin/dovecot ]; then
 fi
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   missing+=(postgresql)
+fi
+# Fault tests: a second instance whose clock runs ahead (faketime), its own host name (unshare,
+# util-linux), a small tmpfs to fill (mount).
+if ! command -v faketime >/dev/null 2>&1; then
+  missing+=(faketime)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from domain.campaign import Campaign, Unit
@@ -28,17 +30,17 @@ from storage.models import (
 
 
 def sync_units(session: Session, campaign: Campaign) -> None:
-    """Mirror the campaign's units into the database, so stored rows can be read on their own."""
-    existing = {
-        u.code: u
-        for u in session.exec(select(UnitRecord).where(UnitRecord.campaign_code == campaign.code))
-    }
+    """Mirror the campaign's units into the database, so stored rows can be read on their own.
+    An upsert: instances starting together on a new database both get there."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     for unit in campaign.units:
-        record = existing.get(unit.code) or UnitRecord(
-            campaign_code=campaign.code, code=unit.code, name="", kind=""
+        row = {"campaign_code": campaign.code, "code": unit.code}
+        names = {"name": unit.name, "kind": unit.kind.value}
+        session.execute(
+            insert(UnitRecord)
+            .values(**row, **names)
+            .on_conflict_do_update(index_elements=list(row), set_=names)
         )
-        record.name, record.kind = unit.name, unit.kind.value
-        session.add(record)
 
 
 def current_submission(session: Session, campaign_code: str, unit_code: str) -> Submission | None:

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,7 +113,7 @@ def backlog(count: int) -> tuple[list[bytes], int]:
 
 
 @dataclass
-class _Setup:
+class Setup:
     dovecot: Dovecot
     smtp: SmtpServer
     db_url: str
@@ -123,7 +123,7 @@ class _Setup:
 
 
 @contextmanager
-def _backlog_on_servers(messages: int, database: str | None, report: Report) -> Iterator[_Setup]:
+def backlog_on_servers(messages: int, database: str | None, report: Report) -> Iterator[Setup]:
     """Dovecot holding the backlog, an SMTP server, a database and the `intake poll` command."""
     with tempfile.TemporaryDirectory() as tmp, Dovecot() as dovecot, SmtpServer() as smtp:
         directory = Path(tmp)
@@ -143,7 +143,7 @@ def _backlog_on_servers(messages: int, database: str | None, report: Report) -> 
             "INTAKE_OUTGOING__MAX_UNREGISTERED_REPLIES_PER_HOUR": "100000",
             "INTAKE_OUTGOING__MAX_UNREGISTERED_REPLIES_PER_DAY": "100000",
         }
-        setup = _Setup(dovecot, smtp, db_url, command, env, len(raws))
+        setup = Setup(dovecot, smtp, db_url, command, env, len(raws))
         yield setup
         check(report, db_url, dovecot, "harness", smtp, setup.total)
 
@@ -152,7 +152,7 @@ def run(messages: int, seed: int, database: str | None = None, max_runs: int = 4
     rng = random.Random(seed)
     report = Report(messages)
     started = time.monotonic()
-    with _backlog_on_servers(messages, database, report) as setup:
+    with backlog_on_servers(messages, database, report) as setup:
         while report.runs < max_runs:
             report.runs += 1
             process = subprocess.Popen(
@@ -167,26 +167,34 @@ def run(messages: int, seed: int, database: str | None = None, max_runs: int = 4
                 continue
             if process.returncode != 0:
                 report.problems.append(f"run {report.runs} exited with {process.returncode}")
-            if _settled(setup.db_url, setup.total):
+            if settled(setup.db_url, setup.total):
                 break
     report.seconds = time.monotonic() - started
     return report
 
 
 def run_concurrently(
-    messages: int, instances: int, database: str | None = None, rounds: int = 3
+    messages: int,
+    instances: int,
+    database: str | None = None,
+    rounds: int = 3,
+    prefixes: Sequence[Sequence[str]] = ((),),
 ) -> Report:
     """Several `intake poll` processes at once, in rounds, on one database and one mailbox (a
-    second machine taking over, or a restart overlapping the old process)."""
+    second machine taking over, or a restart overlapping the old process). Instance i runs under
+    `prefixes[i % len(prefixes)]`, e.g. `faketime -f +31m` for a host whose clock is ahead."""
     report = Report(messages)
     started = time.monotonic()
-    with _backlog_on_servers(messages, database, report) as setup:
+    with backlog_on_servers(messages, database, report) as setup:
         for _ in range(rounds):
             processes = [
                 subprocess.Popen(
-                    setup.command, env=setup.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                    [*prefixes[i % len(prefixes)], *setup.command],
+                    env=setup.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
                 )
-                for _ in range(instances)
+                for i in range(instances)
             ]
             for process in processes:
                 _, err = process.communicate(timeout=300)
@@ -195,13 +203,13 @@ def run_concurrently(
                     report.problems.append(
                         f"an instance exited with {process.returncode}: {err.decode()[-500:]}"
                     )
-            if _settled(setup.db_url, setup.total):
+            if settled(setup.db_url, setup.total):
                 break
     report.seconds = time.monotonic() - started
     return report
 
 
-def _settled(db_url: str, total: int) -> bool:
+def settled(db_url: str, total: int) -> bool:
     engine = make_engine(db_url)
     try:
         with Session(engine) as session:
