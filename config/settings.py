@@ -76,6 +76,10 @@ class MailboxSettings(_Section):
     # says DKIM or DMARC failed (only when that header is present).
     check_authentication_results: bool = True
     max_message_bytes: int = Field(default=30 * 1024 * 1024, ge=1024)
+    # A fetch batch holds at most this many bytes; a message larger than `stream_above_bytes` is
+    # streamed to the file store in parts instead, so no fetch holds a large message in memory.
+    fetch_batch_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    stream_above_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
 
     @model_validator(mode="after")
     def _kind_has_its_section(self) -> MailboxSettings:

@@ -119,6 +119,7 @@ class Outcome(StrEnum):
     CORRESPONDENCE = "correspondence"  # a unit writing without a dossier: a person reads it
     SUSPICIOUS = "suspicious"  # a unit's address, but the server says DKIM/DMARC failed
     TOO_LARGE = "too_large"  # over mailbox.max_message_bytes: kept and answered, not unpacked
+    UNFETCHABLE = "unfetchable"  # the server would not give its bytes after a few tries
 
 
 # The outcomes a person at the Department has to look at: the one definition the digest, the
@@ -128,6 +129,7 @@ NEEDS_PERSON = (
     Outcome.SUSPICIOUS,
     Outcome.TOO_LARGE,
     Outcome.CORRESPONDENCE,
+    Outcome.UNFETCHABLE,
 )
 
 

@@ -126,3 +126,12 @@ class ReadList:
     attachment: Attachment
     kind: FileKind
     sheets: list[Sheet]
+
+
+@dataclass(frozen=True)
+class SpooledMessage:
+    """A message too large to hold, written to the file store in parts as it was fetched."""
+
+    path: str  # relative to the file store's root
+    size: int
+    sha256: str

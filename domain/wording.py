@@ -99,6 +99,7 @@ _OUTCOME_LABELS = {
     Outcome.CORRESPONDENCE: "thư trao đổi",
     Outcome.SUSPICIOUS: "thư nghi giả mạo",
     Outcome.TOO_LARGE: "thư quá lớn",
+    Outcome.UNFETCHABLE: "thư không tải được",
 }
 
 

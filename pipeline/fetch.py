@@ -27,6 +27,7 @@ from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginEr
 from imapclient.imapclient import SocketTimeout
 
 from config.settings import ImapSettings, MailboxSettings
+from domain.model import SpooledMessage
 
 
 class MailboxUnavailable(Exception):
@@ -50,10 +51,51 @@ class Cursor:
 @dataclass(frozen=True)
 class FetchedMessage:
     source_key: str
+    # The message; for one streamed to disk (`spooled`), only its head, enough for the headers.
     raw: bytes
     uid: int | None = None
     uidvalidity: int | None = None
     received_at: datetime | None = None  # when the server got it (IMAP INTERNALDATE)
+    spooled: SpooledMessage | None = None
+
+
+@dataclass(frozen=True)
+class Unfetchable:
+    """A message the server would not give after a few tries: recorded for a person, skipped."""
+
+    source_key: str
+    uid: int
+    uidvalidity: int
+    reason: str  # for the operator, Vietnamese
+
+
+Fetched = FetchedMessage | Unfetchable
+
+
+class Spool(Protocol):
+    """Where a large message is written as it arrives (`storage.files.FileStore.spool`)."""
+
+    def write(self, chunk: bytes) -> None: ...
+
+    def finish(self) -> SpooledMessage: ...
+
+    def discard(self) -> None: ...
+
+
+class FetchTries(Protocol):
+    """How often fetching a message was begun without it being stored (kept in the database,
+    so a try that killed the process still counts)."""
+
+    def count(self, source_key: str) -> int: ...
+
+    def begin(self, source_keys: Sequence[str]) -> None: ...
+
+    def spool(self) -> Spool: ...
+
+
+MAX_FETCH_TRIES = 3
+CHUNK_BYTES = 1024 * 1024
+HEAD_BYTES = 256 * 1024  # what is kept in the database of a spooled message: its headers
 
 
 @dataclass(frozen=True)
@@ -76,8 +118,8 @@ class Mailbox(Protocol):
     ) -> None: ...
 
     def batches(
-        self, cursor: Cursor | None
-    ) -> Iterator[tuple[list[FetchedMessage], Cursor | None]]:
+        self, cursor: Cursor | None, tries: FetchTries
+    ) -> Iterator[tuple[list[Fetched], Cursor | None]]:
         """New messages in batches, each with the cursor to remember once it is stored."""
         ...
 
@@ -210,36 +252,117 @@ class ImapMailbox:
             self._client = None
 
     def batches(
-        self, cursor: Cursor | None
-    ) -> Iterator[tuple[list[FetchedMessage], Cursor | None]]:
+        self, cursor: Cursor | None, tries: FetchTries
+    ) -> Iterator[tuple[list[Fetched], Cursor | None]]:
         with self._connection_guard():
-            yield from self._batches(cursor)
+            yield from self._batches(cursor, tries)
+
+    def _key(self, uid: int) -> str:
+        return f"{self._uidvalidity}/{uid}"
 
     def _batches(
-        self, cursor: Cursor | None
-    ) -> Iterator[tuple[list[FetchedMessage], Cursor | None]]:
+        self, cursor: Cursor | None, tries: FetchTries
+    ) -> Iterator[tuple[list[Fetched], Cursor | None]]:
         last_uid = cursor.last_uid if cursor and cursor.uidvalidity == self._uidvalidity else 0
         # "UID n:*" always answers the highest UID, even when it is not above n: filter.
         uids = sorted(u for u in self.client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
-        sizes = self.client.fetch(uids, ["RFC822.SIZE"]) if uids else {}
+        sizes = {
+            uid: int(answer.get(b"RFC822.SIZE", 0))
+            for uid, answer in (self.client.fetch(uids, ["RFC822.SIZE"]) if uids else {}).items()
+        }
+        settings = self.settings
         for chunk in size_bounded_batches(
-            [(uid, int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))) for uid in uids],
-            self.settings.batch_size,
-            self.settings.max_message_bytes,
+            [(uid, sizes.get(uid, 0)) for uid in uids],
+            settings.batch_size,
+            settings.fetch_batch_bytes,
         ):
-            response = self.client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
-            batch = [
+            if len(chunk) > 1 and any(tries.count(self._key(uid)) for uid in chunk):
+                # An earlier try at this batch never finished: one at a time now, so only the
+                # message that caused it runs out of tries.
+                for uid in chunk:
+                    yield self._fetch([uid], sizes, tries), Cursor(self._uidvalidity, uid)
+            else:
+                yield self._fetch(chunk, sizes, tries), Cursor(self._uidvalidity, chunk[-1])
+
+    def _fetch(self, chunk: list[int], sizes: dict[int, int], tries: FetchTries) -> list[Fetched]:
+        given_up = {uid for uid in chunk if tries.count(self._key(uid)) >= MAX_FETCH_TRIES}
+        todo = [uid for uid in chunk if uid not in given_up]
+        tries.begin([self._key(uid) for uid in todo])
+        large = [uid for uid in todo if sizes.get(uid, 0) > self.settings.stream_above_bytes]
+        small = [uid for uid in todo if uid not in large]
+        fetched: dict[int, Fetched] = {
+            uid: Unfetchable(
+                self._key(uid),
+                uid,
+                self._uidvalidity,
+                f"đã thử tải {MAX_FETCH_TRIES} lần không được (thư {sizes.get(uid, 0)} byte)",
+            )
+            for uid in given_up
+        }
+        response = self.client.fetch(small, ["BODY.PEEK[]", "INTERNALDATE"]) if small else {}
+        for uid in small:
+            answer = response.get(uid, {})
+            if b"BODY[]" not in answer:  # not given in the batch: ask for it alone, once
+                answer = self._fetch_alone(uid)
+            fetched[uid] = (
                 FetchedMessage(
-                    source_key=f"{self._uidvalidity}/{uid}",
-                    raw=bytes(response[uid][b"BODY[]"]),
+                    source_key=self._key(uid),
+                    raw=bytes(answer[b"BODY[]"]),
                     uid=uid,
                     uidvalidity=self._uidvalidity,
-                    received_at=_aware(response[uid].get(b"INTERNALDATE")),
+                    received_at=_aware(answer.get(b"INTERNALDATE")),
                 )
-                for uid in chunk
-                if uid in response and b"BODY[]" in response[uid]
-            ]
-            yield batch, Cursor(self._uidvalidity, chunk[-1])
+                if b"BODY[]" in answer
+                else Unfetchable(
+                    self._key(uid), uid, self._uidvalidity, "máy chủ không trả về nội dung thư"
+                )
+            )
+        for uid in large:
+            fetched[uid] = self._stream(uid, tries.spool())
+        return [fetched[uid] for uid in chunk]
+
+    def _fetch_alone(self, uid: int) -> dict[bytes, object]:
+        try:
+            return dict(self.client.fetch([uid], ["BODY.PEEK[]", "INTERNALDATE"]).get(uid, {}))
+        except IMAPClientAbortError:
+            raise
+        except IMAPClientError:  # the server said NO for this message
+            return {}
+
+    def _stream(self, uid: int, spool: Spool) -> Fetched:
+        """`BODY.PEEK[]<offset.length>` part by part into the spool: memory holds one part."""
+        head = b""
+        offset = 0
+        try:
+            while True:
+                key = f"BODY[]<{offset}>".encode()
+                answer = self.client.fetch([uid], [f"BODY.PEEK[]<{offset}.{CHUNK_BYTES}>"])
+                part = bytes(answer.get(uid, {}).get(key) or b"")
+                if not part:
+                    break
+                spool.write(part)
+                if len(head) < HEAD_BYTES:
+                    head += part[: HEAD_BYTES - len(head)]
+                offset += len(part)
+                if len(part) < CHUNK_BYTES:
+                    break
+            dated = self.client.fetch([uid], ["INTERNALDATE"]).get(uid, {})
+        except BaseException:
+            spool.discard()
+            raise
+        if offset == 0:
+            spool.discard()
+            return Unfetchable(
+                self._key(uid), uid, self._uidvalidity, "máy chủ không trả về nội dung thư"
+            )
+        return FetchedMessage(
+            source_key=self._key(uid),
+            raw=head,
+            uid=uid,
+            uidvalidity=self._uidvalidity,
+            received_at=_aware(dated.get(b"INTERNALDATE")),
+            spooled=spool.finish(),
+        )
 
     def _is_in(self, folder: str, message_id: str) -> bool:
         if not message_id or not self.client.folder_exists(folder):
@@ -304,8 +427,8 @@ class MaildirMailbox:
         return self._box
 
     def batches(
-        self, cursor: Cursor | None
-    ) -> Iterator[tuple[list[FetchedMessage], Cursor | None]]:
+        self, cursor: Cursor | None, tries: FetchTries
+    ) -> Iterator[tuple[list[Fetched], Cursor | None]]:
         keys = sorted(self.box.keys())
         size = self.settings.batch_size
         for start in range(0, len(keys), size):

@@ -52,7 +52,7 @@ def poll_once(
     with locks.exclusive(engine, locks.MAILBOX) as held:
         if held:
             try:
-                with_mailbox(ctx, mailbox, lambda m: fetch_into_ledger(engine, m, report))
+                with_mailbox(ctx, mailbox, lambda m: fetch_into_ledger(engine, ctx, m, report))
             except MailboxUnavailable as err:
                 log.error("mailbox unavailable, fetching skipped: %s", err)
                 report.problems.append(f"Không lấy được thư mới: {err.reason}.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import email
 import email.parser
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from email import policy
 from typing import TypeVar
 
@@ -19,9 +19,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from pipeline.fetch import Cursor, Mailbox, MailboxUnavailable, MessageRef
+from pipeline.fetch import Cursor, Mailbox, MailboxUnavailable, MessageRef, Spool, Unfetchable
 from service.context import Context, PollReport
 from storage import inbound
+from storage.files import FileStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,30 +43,70 @@ def _header_summary(raw: bytes) -> tuple[str, str, str]:
         return "", "", ""
 
 
-def fetch_into_ledger(engine: Engine, mailbox: Mailbox, report: PollReport) -> None:
+class _Tries:
+    """Fetch tries kept in the database (`storage.inbound.begin_fetch`), and the spool for
+    messages streamed to the file store."""
+
+    def __init__(self, engine: Engine, source: str, files: FileStore) -> None:
+        self.engine, self.source, self.files = engine, source, files
+        with Session(engine) as session:
+            self.known = inbound.fetch_tries(session, source)
+
+    def count(self, source_key: str) -> int:
+        return self.known.get(source_key, 0)
+
+    def begin(self, source_keys: Sequence[str]) -> None:
+        with Session(self.engine) as session:
+            inbound.begin_fetch(session, self.source, source_keys)
+            session.commit()
+        for key in source_keys:
+            self.known[key] = self.known.get(key, 0) + 1
+
+    def spool(self) -> Spool:
+        return self.files.spool()
+
+
+def fetch_into_ledger(engine: Engine, ctx: Context, mailbox: Mailbox, report: PollReport) -> None:
     """Store new messages batch by batch; `report.fetched` counts them as they are committed, so
     the count stays right when the connection drops and the stage is run again."""
     with Session(engine) as session:
         stored = inbound.get_cursor(session, mailbox.source)
         cursor = Cursor(stored.uidvalidity, stored.last_uid) if stored else None
-    for batch, next_cursor in mailbox.batches(cursor):
+    tries = _Tries(engine, mailbox.source, ctx.files)
+    for batch, next_cursor in mailbox.batches(cursor, tries):
         count = 0
         with Session(engine) as session:
             for fetched in batch:
-                message_id, sender, subject = _header_summary(fetched.raw)
-                row = inbound.record_fetched(
-                    session,
-                    source=mailbox.source,
-                    source_key=fetched.source_key,
-                    raw=fetched.raw,
-                    uidvalidity=fetched.uidvalidity,
-                    uid=fetched.uid,
-                    received_at=fetched.received_at,
-                    message_id=message_id,
-                    from_address=sender,
-                    subject=subject,
-                )
+                if isinstance(fetched, Unfetchable):
+                    log.error(
+                        "message %s could not be fetched: %s", fetched.source_key, fetched.reason
+                    )
+                    row = inbound.record_unfetchable(
+                        session,
+                        source=mailbox.source,
+                        source_key=fetched.source_key,
+                        uidvalidity=fetched.uidvalidity,
+                        uid=fetched.uid,
+                        reason=fetched.reason,
+                        folder=ctx.settings.mailbox.rejected_folder,
+                    )
+                else:
+                    message_id, sender, subject = _header_summary(fetched.raw)
+                    row = inbound.record_fetched(
+                        session,
+                        source=mailbox.source,
+                        source_key=fetched.source_key,
+                        raw=fetched.raw,
+                        uidvalidity=fetched.uidvalidity,
+                        uid=fetched.uid,
+                        received_at=fetched.received_at,
+                        message_id=message_id,
+                        from_address=sender,
+                        subject=subject,
+                        spooled=fetched.spooled,
+                    )
                 count += row is not None
+            inbound.end_fetch(session, mailbox.source, [f.source_key for f in batch])
             if next_cursor is not None:
                 inbound.set_cursor(
                     session, mailbox.source, next_cursor.uidvalidity, next_cursor.last_uid

@@ -197,9 +197,13 @@ def _compose_answer(
 
 def process_message(session: Session, ctx: Context, message: InboundMessage, now: datetime) -> None:
     """Decide what a stored message is and store the outcome (and its reply) in `session`."""
-    raw = inbound.raw_bytes(session, message.id or 0)
-    too_large = len(raw) > ctx.settings.mailbox.max_message_bytes
-    mail = parse_headers(raw) if too_large else parse_message(raw)
+    stored = inbound.stored_raw(session, message.id or 0)
+    too_large = message.size > ctx.settings.mailbox.max_message_bytes
+    if too_large:  # its head is enough: what a person needs is who sent it, and the limit
+        mail = parse_headers(stored.data)
+    else:
+        raw = ctx.files.read(stored.stored_path) if stored.stored_path else stored.data
+        mail = parse_message(raw)
     inbound.note_headers(
         message,
         from_address=mail.from_address,

@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, delete, or_
 from sqlmodel import Session, col, select
 
 from domain.kinds import MailboxAction, MessageState, Outcome
-from storage.models import InboundMessage, MailboxCursor, RawMessage, utcnow
+from domain.model import SpooledMessage
+from storage.models import FetchAttempt, InboundMessage, MailboxCursor, RawMessage, utcnow
 
 
 def record_fetched(
@@ -31,8 +32,10 @@ def record_fetched(
     message_id: str = "",
     from_address: str = "",
     subject: str = "",
+    spooled: SpooledMessage | None = None,
 ) -> InboundMessage | None:
-    """Write the ledger row and the raw bytes; None when this mailbox entry is already known."""
+    """Write the ledger row and the raw bytes (for a message spooled to the file store, its head
+    and where the whole is); None when this mailbox entry is already known."""
     known = session.exec(
         select(InboundMessage.id).where(
             InboundMessage.source == source, InboundMessage.source_key == source_key
@@ -46,8 +49,8 @@ def record_fetched(
         uidvalidity=uidvalidity,
         uid=uid,
         message_id=message_id,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        size=len(raw),
+        sha256=spooled.sha256 if spooled else hashlib.sha256(raw).hexdigest(),
+        size=spooled.size if spooled else len(raw),
         received_at=received_at,
         from_address=from_address,
         subject=subject,
@@ -55,8 +58,67 @@ def record_fetched(
     session.add(message)
     session.flush()
     assert message.id is not None
-    session.add(RawMessage(inbound_message_id=message.id, data=raw))
+    session.add(
+        RawMessage(
+            inbound_message_id=message.id,
+            data=raw,
+            stored_path=spooled.path if spooled else None,
+        )
+    )
     return message
+
+
+def record_unfetchable(
+    session: Session,
+    *,
+    source: str,
+    source_key: str,
+    uidvalidity: int,
+    uid: int,
+    reason: str,
+    folder: str,
+) -> InboundMessage | None:
+    """A message the server would not give: in the ledger for a person (it stays in the mailbox,
+    filed with the rejected mail), so the messages after it are not held up."""
+    message = record_fetched(
+        session, source=source, source_key=source_key, raw=b"", uidvalidity=uidvalidity, uid=uid
+    )
+    if message is not None:
+        mark_handled(session, message, Handled("unfetchable", Outcome.UNFETCHABLE, reason, folder))
+    return message
+
+
+def fetch_tries(session: Session, source: str) -> dict[str, int]:
+    rows = session.exec(select(FetchAttempt).where(FetchAttempt.source == source)).all()
+    return {row.source_key: row.attempts for row in rows}
+
+
+def begin_fetch(session: Session, source: str, source_keys: Sequence[str]) -> None:
+    """Count a try at fetching these messages; commit it before the try."""
+    for key in source_keys:
+        row = session.get(FetchAttempt, (source, key)) or FetchAttempt(
+            source=source, source_key=key
+        )
+        row.attempts += 1
+        row.updated_at = utcnow()
+        session.add(row)
+
+
+def end_fetch(session: Session, source: str, source_keys: Sequence[str]) -> None:
+    """The messages are stored (in this transaction): their tries are forgotten with it."""
+    if source_keys:
+        session.execute(
+            delete(FetchAttempt).where(
+                col(FetchAttempt.source) == source, col(FetchAttempt.source_key).in_(source_keys)
+            )
+        )
+
+
+def stored_raw(session: Session, message_id: int) -> RawMessage:
+    raw = session.get(RawMessage, message_id)
+    if raw is None:
+        raise LookupError(f"raw message {message_id} missing")
+    return raw
 
 
 def get_cursor(session: Session, source: str) -> MailboxCursor | None:
@@ -103,10 +165,8 @@ def claim(session: Session, message_id: int, max_attempts: int) -> InboundMessag
 
 
 def raw_bytes(session: Session, message_id: int) -> bytes:
-    raw = session.get(RawMessage, message_id)
-    if raw is None:
-        raise LookupError(f"raw message {message_id} missing")
-    return raw.data
+    """What the database holds of the message: all of it, or a spooled one's head."""
+    return stored_raw(session, message_id).data
 
 
 def note_headers(

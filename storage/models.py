@@ -83,7 +83,10 @@ class RawMessage(SQLModel, table=True):
     inbound_message_id: int = Field(
         sa_column=Column(Integer, ForeignKey("inbound_message.id"), primary_key=True)
     )
+    # The whole message, or for one too large to hold in memory only its head (enough for
+    # its headers), the whole then being in the file store at `stored_path`.
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    stored_path: str | None = None
 
 
 class Submission(SQLModel, table=True):
@@ -183,6 +186,18 @@ class MailboxCursor(SQLModel, table=True):
     source: str = Field(primary_key=True)
     uidvalidity: int
     last_uid: int
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class FetchAttempt(SQLModel, table=True):
+    """A message whose fetch was begun and has not been stored yet: counted before each try and
+    committed, so one that kills the process every time (out of memory, say) is set aside after a
+    few tries instead of blocking every later message."""
+
+    __tablename__ = "fetch_attempt"
+    source: str = Field(primary_key=True)
+    source_key: str = Field(primary_key=True)
+    attempts: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
 
 
