@@ -4,27 +4,35 @@ where a unit would see them: replies per original Message-ID at the SMTP server.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import ProgrammingError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
+from typer.testing import CliRunner
 
+from cli import app
 from domain.kinds import MessageState, Outcome
 from samples.factories import XLSX, File, NominationList, build_email, build_workbook, people
 from service.outbox import deliver_due
 from storage.db import make_engine
-from storage.models import InboundMessage, OutboundMail, Submission
+from storage.models import InboundMessage, OutboundMail, RawMessage, Submission
 from tests import crash_harness
 from tests.conftest import Servers, unavailable
+from tests.servers import PASSWORD
 from tests.test_faults import invariants_hold, load_backlog, poll, through
+from tests.test_intake_imap import SNV, snv_submission
 
 pytestmark = pytest.mark.integration
 
@@ -263,3 +271,91 @@ def test_the_environment_can_run_these_faults() -> None:
     if os.environ.get("CI") == "true":
         for name in ("faketime", "unshare", "mount"):
             assert shutil.which(name), name
+
+
+def _poll_limited(
+    config: Path, megabytes: int, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`intake poll` in its own process with its address space bounded (RLIMIT_AS), as a
+    container's memory limit bounds it."""
+    limit = megabytes * 1024 * 1024
+
+    def bounded() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    command = [str(Path(sys.executable).parent / "intake"), "--config", str(config), "poll"]
+    return subprocess.run(
+        command, env=env, preexec_fn=bounded, capture_output=True, text=True, timeout=600
+    )
+
+
+def _big_scan(megabytes: int) -> bytes:
+    return build_email(
+        sender=SNV,
+        subject="Hồ sơ khen thưởng (bản quét)",
+        files=[
+            File(
+                "Ho so quet.pdf",
+                b"%PDF-1.4\n" + os.urandom(megabytes * 3 // 4 * 1024 * 1024),
+                "application/pdf",
+            )
+        ],
+    )
+
+
+LIMIT_MB = 400  # the poll's whole address space: interpreter, libraries, buffers
+
+
+def test_a_100_mb_message_under_a_memory_limit_is_kept_answered_and_blocks_nothing(
+    servers: Servers,
+) -> None:
+    """Before: the fetch held the whole message (peak about 12 times its size): a 123 MB
+    message peaked at 1.5 GB. Now it is streamed to the file store in 1 MB parts."""
+    big = _big_scan(100)
+    servers.append(big)
+    servers.append(snv_submission(subject="Gửi lại hồ sơ, bản nhỏ"))
+    env = {**os.environ, "INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD}
+    done = _poll_limited(servers.config, LIMIT_MB, env)
+    assert done.returncode == 0, done.stderr[-1500:]
+    engine = make_engine(servers.db_url)
+    with Session(engine) as session:
+        first, second = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+        raw = session.get(RawMessage, first.id)
+    assert (first.outcome, second.outcome) == (Outcome.TOO_LARGE, Outcome.SUBMISSION)
+    assert first.size == len(big) and raw is not None and raw.stored_path
+    kept = servers.config.parent / "files" / raw.stored_path
+    assert (
+        hashlib.sha256(kept.read_bytes()).hexdigest()
+        == first.sha256
+        == hashlib.sha256(big).hexdigest()
+    )
+    assert len(raw.data) < 1024 * 1024  # the database keeps its head only
+    answers = servers.replies(SNV)
+    assert len(answers) == 2 and any("vượt giới hạn" in str(m) or "MB" in str(m) for m in answers)
+
+
+def test_a_message_that_breaks_every_fetch_is_set_aside_after_three_tries(
+    servers: Servers,
+) -> None:
+    """The old failure, forced back (streaming turned off): the fetch of a 100 MB message runs
+    out of memory every time. After three tries it is recorded for a person and skipped, and
+    the submission behind it is answered."""
+    servers.append(_big_scan(100))
+    servers.append(snv_submission(subject="Hồ sơ gửi sau"))
+    env = {
+        **os.environ,
+        "INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD,
+        "INTAKE_MAILBOX__STREAM_ABOVE_BYTES": str(1024**3),
+        "INTAKE_MAILBOX__FETCH_BATCH_BYTES": str(1024**3),
+    }
+    codes = [_poll_limited(servers.config, LIMIT_MB, env).returncode for _ in range(4)]
+    assert codes[:3] != [0, 0, 0]  # it did break
+    assert codes[-1] == 0
+    engine = make_engine(servers.db_url)
+    with Session(engine) as session:
+        ledger = session.exec(select(InboundMessage).order_by(col(InboundMessage.id))).all()
+    assert [m.outcome for m in ledger] == [Outcome.UNFETCHABLE, Outcome.SUBMISSION]
+    assert "thử tải 3 lần" in ledger[0].outcome_detail
+    assert len(servers.replies(SNV)) == 1
+    status = CliRunner().invoke(app, ["--config", str(servers.config), "status", "--json"])
+    assert [m["id"] for m in json.loads(status.output)["to_read"]] == [ledger[0].id]
