@@ -2,11 +2,14 @@
 every message still ends in exactly one outcome and at most one reply.
 
     python -m tests.crash_harness --messages 300 --seed 7      # a larger run than CI's
+    python -m tests.crash_harness --messages 300 --mode run    # kill the scheduled service
     python -m tests.crash_harness --database postgresql+psycopg:///harness?host=/var/run/postgresql
 
 A real Dovecot holds the backlog and a real SMTP server receives the replies; each `intake poll`
-is a separate process, killed after a random delay (so during fetch, processing, a commit, an SMTP
-send or an IMAP move) until one run finishes on its own. Then the invariants are checked.
+is a separate process, killed after a random delay measured from its "ready" log line (so during
+fetch, processing, a commit, an SMTP send or an IMAP move, on a slow machine as on a fast one)
+until one run finishes on its own. `--mode run` kills the `intake run` service instead, polling
+and delivering every second. Then the invariants are checked.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from sqlmodel import Session, col, select
 
@@ -148,22 +153,66 @@ def backlog_on_servers(messages: int, database: str | None, report: Report) -> I
         check(report, db_url, dovecot, "harness", smtp, setup.total)
 
 
-def run(messages: int, seed: int, database: str | None = None, max_runs: int = 400) -> Report:
+def _start_ready(
+    command: list[str], env: dict[str, str], timeout: float = 120
+) -> tuple[subprocess.Popen[bytes], bool]:
+    """Start a process and wait for its "ready" log line (settings read, database migrated), so
+    kill points are measured from there, however slow the machine is to start Python."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, bufsize=0
+    )
+    assert process.stderr is not None
+    ready = threading.Event()
+
+    def watch(stream: IO[bytes]) -> None:
+        for line in stream:
+            if b"ready:" in line:
+                ready.set()
+        ready.set()  # it ended (or closed stderr) before saying it was ready
+
+    threading.Thread(target=watch, args=(process.stderr,), daemon=True).start()
+    return process, ready.wait(timeout)
+
+
+def _kill(process: subprocess.Popen[bytes], report: Report) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    report.kills += 1
+
+
+def run(
+    messages: int,
+    seed: int,
+    database: str | None = None,
+    max_runs: int = 400,
+    mode: str = "poll",
+) -> Report:
+    """Kill `intake poll` (or `intake run`, the scheduled service) at a random moment after it is
+    ready, again and again, until the backlog is settled; then check the invariants."""
     rng = random.Random(seed)
     report = Report(messages)
     started = time.monotonic()
     with backlog_on_servers(messages, database, report) as setup:
+        command = setup.command if mode == "poll" else [*setup.command[:-1], "run"]
+        # The service polls and delivers every second or so here, so kills land in every phase.
+        env = {
+            **setup.env,
+            "INTAKE_SCHEDULE__POLL_MINUTES": "0.02",
+            "INTAKE_SCHEDULE__DELIVER_SECONDS": "1",
+        }
         while report.runs < max_runs:
             report.runs += 1
-            process = subprocess.Popen(
-                setup.command, env=setup.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
+            process, ready = _start_ready(command, env)
+            if not ready:
+                report.problems.append(f"run {report.runs} never became ready")
+                _kill(process, report)
+                continue
             try:
-                process.wait(timeout=rng.uniform(0.5, 1.6))
+                process.wait(timeout=rng.uniform(0.02, 0.6) if mode == "poll" else rng.uniform(0.1, 1.0))
             except subprocess.TimeoutExpired:
-                process.send_signal(signal.SIGKILL)
-                process.wait()
-                report.kills += 1
+                _kill(process, report)
+                if mode == "run" and settled(setup.db_url, setup.total):
+                    break
                 continue
             if process.returncode != 0:
                 report.problems.append(f"run {report.runs} exited with {process.returncode}")
@@ -285,6 +334,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", default=None)
     parser.add_argument(
+        "--mode",
+        choices=["poll", "run"],
+        default="poll",
+        help="kill `intake poll` runs, or the `intake run` service",
+    )
+    parser.add_argument(
         "--instances",
         type=int,
         default=0,
@@ -294,7 +349,7 @@ def main() -> None:
     if args.instances:
         report = run_concurrently(args.messages, args.instances, args.database)
     else:
-        report = run(args.messages, args.seed, args.database)
+        report = run(args.messages, args.seed, args.database, mode=args.mode)
     print(report.line())
     for problem in report.problems:
         print("  problem:", problem)

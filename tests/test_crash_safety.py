@@ -23,6 +23,14 @@ def test_killed_polls_lose_nothing_and_repeat_nothing(dovecot_server: object) ->
     assert_clean(report)
 
 
+def test_killed_services_lose_nothing_and_repeat_nothing(dovecot_server: object) -> None:
+    """The same, killing `intake run` (the scheduler with its poll and deliver jobs)."""
+    report = crash_harness.run(messages=80, seed=5, mode="run")
+    print(report.line())
+    assert report.kills >= 3, report.line()
+    assert_clean(report)
+
+
 def test_three_instances_on_postgresql_process_each_message_once(
     dovecot_server: object, fresh_postgres: str
 ) -> None:
