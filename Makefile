@@ -36,3 +36,4 @@ test: install services
 bench: install services
 	$(BIN)/python -m bench.poll_throughput
 	$(BIN)/python -m bench.reading_files
+	$(BIN)/python -m bench.fetch_memory --megabytes 100

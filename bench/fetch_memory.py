@@ -1,0 +1,90 @@
+"""Peak memory of `intake poll` fetching one large message, streamed (the product) against the
+whole-message fetch it replaced (`mailbox.stream_above_bytes` raised), in the same run.
+
+    python -m bench.fetch_memory --megabytes 100
+
+Each poll is a fresh process on a fresh mailbox and database; its peak RSS is read with
+`wait4`. The ratio of the two peaks is the figure (absolute sizes vary with the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from samples.factories import File, build_email
+from tests.conftest import write_config
+from tests.servers import PASSWORD, Dovecot, SmtpServer
+
+
+def scan(megabytes: int) -> bytes:
+    payload = b"%PDF-1.4\n" + os.urandom(megabytes * 3 // 4 * 1024 * 1024)
+    return build_email(
+        sender="vanphong.snv@laichau.gov.vn",
+        subject="Hồ sơ (bản quét)",
+        files=[File("Ho so quet.pdf", payload, "application/pdf")],
+    )
+
+
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def peak_of_poll(
+    dovecot: Dovecot, smtp: SmtpServer, raw: bytes, user: str, env: dict[str, str]
+) -> tuple[int, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        config = write_config(
+            directory,
+            imap_port=dovecot.port,
+            user=user,
+            smtp_port=smtp.port,
+            db_url=f"sqlite:///{directory / 'bench.db'}",
+        )
+        dovecot.append(user, raw)
+        command = [str(Path(sys.executable).parent / "intake"), "--config", str(config), "poll"]
+        # A small process starts the poll and reads its peak: a child forked straight from this
+        # one would count this process's pages (the 100 MB message) as its own until exec.
+        measured = subprocess.run(
+            [sys.executable, "-c", _MEASURE, *command],
+            env={"INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin", **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        code, peak_kb = measured.stdout.split()
+        return int(code), int(peak_kb) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--megabytes", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    raw = scan(args.megabytes)
+    print(f"message of {len(raw) / 1e6:.1f} MB")
+    whole = {
+        "INTAKE_MAILBOX__STREAM_ABOVE_BYTES": str(1024**3),
+        "INTAKE_MAILBOX__FETCH_BATCH_BYTES": str(1024**3),
+    }
+    with Dovecot() as dovecot, SmtpServer() as smtp:
+        for round_ in range(args.rounds):
+            code_s, streamed = peak_of_poll(dovecot, smtp, raw, f"s{round_}", {})
+            code_w, whole_peak = peak_of_poll(dovecot, smtp, raw, f"w{round_}", whole)
+            print(
+                f"round {round_ + 1}: streamed peak RSS {streamed:.0f} MB (exit {code_s}), "
+                f"whole fetch {whole_peak:.0f} MB (exit {code_w}); "
+                f"ratio {whole_peak / streamed:.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
