@@ -208,7 +208,9 @@ def run(
                 _kill(process, report)
                 continue
             try:
-                process.wait(timeout=rng.uniform(0.02, 0.6) if mode == "poll" else rng.uniform(0.1, 1.0))
+                process.wait(
+                    timeout=rng.uniform(0.02, 0.6) if mode == "poll" else rng.uniform(0.1, 1.0)
+                )
             except subprocess.TimeoutExpired:
                 _kill(process, report)
                 if mode == "run" and settled(setup.db_url, setup.total):
