@@ -95,6 +95,22 @@ XLSX_MEDIA_TYPE = MEDIA_TYPES[FileKind.XLSX]
 OCTET_STREAM = "application/octet-stream"
 
 
+class RowRole(StrEnum):
+    """What each non-empty row of a list's sheet was taken for: every row is exactly one."""
+
+    TITLE = "title"  # the title block above the header
+    HEADER = "header"  # the header, its sub-header, the row numbering the columns
+    SECTION = "section"  # "I. TẬP THỂ", "II. CÁ NHÂN"
+    GROUP = "group"  # "1. Văn phòng": a sub-group heading between nominees
+    NOMINEE = "nominee"  # read as a collective or an individual
+    NOMINEE_WITH_FAULT = (
+        "nominee_with_fault"  # a nominee's row that could not be read: a finding says why
+    )
+    TOTALS = "totals"  # "Tổng cộng: 05 tập thể, 12 cá nhân"
+    FOOTER = "footer"  # the signature block and notes under the table
+    UNRECOGNISED = "unrecognised"  # inside the table, none of the above: a finding quotes it
+
+
 class Severity(StrEnum):
     ERROR = "error"  # blocks acceptance
     WARNING = "warning"  # reported, does not block

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from domain.kinds import DocumentKind, FileKind, NomineeKind, Severity
+from domain.kinds import DocumentKind, FileKind, NomineeKind, RowRole, Severity
 from domain.wording import place_in_file
 
 
@@ -121,11 +121,13 @@ class Sheet:
 
 @dataclass(frozen=True)
 class ReadList:
-    """A spreadsheet the list was read from: its bytes, what it really is, and its sheets."""
+    """A spreadsheet the list was read from: its bytes, what it really is, its sheets, and what
+    each non-empty row of each sheet was taken for (sheet name -> 1-based row -> role)."""
 
     attachment: Attachment
     kind: FileKind
     sheets: list[Sheet]
+    rows: dict[str, dict[int, RowRole]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from openpyxl.utils import get_column_letter
 
 from domain.campaign import Campaign
-from domain.kinds import DocumentKind, FileKind, NomineeKind, Severity
+from domain.kinds import DocumentKind, FileKind, NomineeKind, RowRole, Severity
 from domain.model import (
     Attachment,
     Document,
@@ -52,6 +52,7 @@ from pipeline.layout import (
     awards_in,
     cell_at,
     find_header,
+    header_like_row,
     is_group_row,
     is_totals_row,
     kind_from_cell,
@@ -72,7 +73,8 @@ T = TypeVar("T")
 
 
 class _SheetReader:
-    """Reads one worksheet's rows into nominees and findings."""
+    """Reads one worksheet's rows into nominees and findings, and accounts for every non-empty
+    row (`RowRole`): none is dropped without a role or a finding."""
 
     def __init__(self, campaign: Campaign, filename: str, sheet: str) -> None:
         self.campaign = campaign
@@ -80,16 +82,31 @@ class _SheetReader:
         self.sheet = sheet
         self.nominees: list[Nominee] = []
         self.findings: list[Finding] = []
+        self.roles: dict[int, RowRole] = {}
 
     def loc(self, row: int, column: int | None = None) -> Location:
         letter = get_column_letter(column + 1) if column is not None else None
         return Location(self.filename, self.sheet, row, letter)
 
     def read(self, rows: Sequence[Sequence[object]]) -> bool:
-        """Read the sheet; False when it has no recognisable list (e.g. an instructions sheet)."""
+        """Read the sheet; False when it has no list at all (e.g. an instructions sheet)."""
         header = find_header(rows)
         if header is None:
+            found = header_like_row(rows)
+            if found:  # a table, but nothing to take as the name: never skipped in silence
+                self.findings.append(
+                    finding(
+                        "NAME_COLUMN_NOT_FOUND",
+                        location=Location(self.filename, self.sheet),
+                        sheet=self.sheet,
+                        headers=", ".join(f'"{h}"' for h in found[:12]),
+                    )
+                )
+                return True
             return False
+        for index, row in enumerate(rows[: header.data_start - 1]):
+            if any(clean(c) for c in row):
+                self.roles[index + 1] = RowRole.HEADER if index + 1 >= header.row else RowRole.TITLE
         title_text = " ".join(clean(c) for r in rows[: header.row - 1] for c in r if clean(c))
         default_awards = awards_in(title_text, self.campaign)
         if len(default_awards) != 1:
@@ -116,27 +133,41 @@ class _SheetReader:
     ) -> None:
         cols = header.columns
         section_kind: NomineeKind | None = None
-        seen_data = False
-        after_blank = False
+        seen_data = after_blank = after_totals = False
+        # Rows only their neighbours explain: a lone label is a sub-group heading if nominees
+        # follow it and part of the signature block if none do; other rows with neither a name
+        # nor an award are footer under the table and "unrecognised" inside it.
+        undecided: list[tuple[int, bool]] = []  # (row, is a lone label)
         for index in range(header.data_start - 1, len(rows)):
             row = rows[index]
             row_no = index + 1
             if all(clean(c) == "" for c in row):
                 after_blank = seen_data
                 continue
-            if is_totals_row(row):
-                break
+            if seen_data and is_totals_row(row):
+                self.roles[row_no] = RowRole.TOTALS
+                after_totals = True
+                continue
             is_section, kind = section_heading(row)
             if is_section:
                 section_kind = kind or section_kind
+                self.roles[row_no] = RowRole.SECTION
+                after_totals = False  # a subtotal between sections: the table goes on
                 continue
             name = clean(cell_at(row, cols.get("name")))
             stt = clean(cell_at(row, cols.get("stt")))
             award_text = clean(cell_at(row, cols.get("award")))
-            if after_blank and not stt and not award_text:
-                break  # the signature block under the table
+            named_award = bool(award_text) and bool(awards_in(award_text, self.campaign))
+            # Under the table (after a blank line or the totals), only a numbered row or one
+            # naming an award is a nominee: "Người lập … GIÁM ĐỐC" is the signature block.
+            if (after_blank and not stt and not named_award) or (
+                after_totals and not stt.rstrip(".").isdigit()
+            ):
+                self.roles[row_no] = RowRole.FOOTER
+                continue
             if not name and is_group_row(row):
-                continue  # "1. Văn phòng": a sub-group heading, not a nominee
+                undecided.append((row_no, True))  # "1. Văn phòng", or a line of the signature
+                continue
             if not name:
                 if stt or award_text:
                     self.findings.append(
@@ -146,9 +177,35 @@ class _SheetReader:
                             column=COLUMN_LABELS["name"],
                         )
                     )
+                    self.roles[row_no] = RowRole.NOMINEE_WITH_FAULT
+                else:
+                    undecided.append((row_no, False))
                 continue
-            seen_data = True
-            self._read_nominee(row, row_no, name, cols, section_kind or sheet_kind, default_awards)
+            seen_data, after_blank = True, False
+            read = self._read_nominee(
+                row, row_no, name, cols, section_kind or sheet_kind, default_awards
+            )
+            self.roles[row_no] = RowRole.NOMINEE if read else RowRole.NOMINEE_WITH_FAULT
+        last_nominee = max(
+            (r for r, role in self.roles.items() if role is RowRole.NOMINEE), default=0
+        )
+        for row_no, lone_label in undecided:
+            if row_no > last_nominee:
+                self.roles[row_no] = RowRole.FOOTER
+            elif lone_label:
+                self.roles[row_no] = RowRole.GROUP
+            else:
+                self.roles[row_no] = RowRole.UNRECOGNISED
+                text = " | ".join(clean(c) for c in rows[row_no - 1] if clean(c))
+                self.findings.append(
+                    finding(
+                        "ROW_UNRECOGNISED",
+                        location=self.loc(row_no),
+                        row=row_no,
+                        sheet=self.sheet,
+                        text=text[:200],
+                    )
+                )
 
     def _read_nominee(
         self,
@@ -158,13 +215,14 @@ class _SheetReader:
         cols: dict[str, int],
         context_kind: NomineeKind | None,
         default_awards: frozenset[str],
-    ) -> None:
+    ) -> bool:
+        """Read one nominee's row; False when a finding says why it could not be."""
         kind = kind_from_cell(cell_at(row, cols.get("kind"))) or context_kind
         if kind is None:
             self.findings.append(
                 finding("KIND_UNKNOWN", location=self.loc(row_no, cols["name"]), name=name)
             )
-            return
+            return False
         # Every cell is checked before giving up on the row, so one reply lists all its faults.
         birth_year, gender = self._birth(row, row_no, cols)
         turnout_raw = cell_at(row, cols.get("turnout"))
@@ -193,7 +251,7 @@ class _SheetReader:
                         column=COLUMN_LABELS["award"],
                     )
                 )
-            return
+            return False
         self.nominees.append(
             Nominee(
                 kind=kind,
@@ -209,6 +267,7 @@ class _SheetReader:
                 note=clean(cell_at(row, cols.get("note"))),
             )
         )
+        return True
 
     def _read(
         self,
@@ -329,6 +388,7 @@ def read_nomination_list(
             found = True
             nominees += reader.nominees
             findings += reader.findings
+        read.rows[sheet.name] = reader.roles
     if not found:
         findings.append(finding("HEADER_NOT_FOUND", location=Location(attachment.filename)))
     return nominees, findings, read

@@ -104,6 +104,13 @@ CATALOGUE: dict[str, FindingType] = {
         'Danh sách cần một dòng tiêu đề có cột "Họ và tên" (hoặc "Tên tập thể") và cột '
         '"Hình thức khen thưởng", như mẫu danh sách đề nghị.',
     ),
+    "NAME_COLUMN_NOT_FOUND": FindingType(
+        E,
+        "Trang {sheet} có bảng (các cột {headers}) nhưng không có cột tên tập thể hay họ tên cá "
+        "nhân, nên không đọc được ai trong trang này.",
+        'Thêm cột "Họ và tên" (cá nhân) hoặc "Tên tập thể" vào dòng tiêu đề của trang {sheet} '
+        "rồi gửi lại.",
+    ),
     "COLUMN_MISSING": FindingType(
         E,
         'Danh sách thiếu cột "{column}".',
@@ -124,6 +131,12 @@ CATALOGUE: dict[str, FindingType] = {
         E,
         'Ô "{column}" bị bỏ trống.',
         'Điền "{column}" cho dòng này.',
+    ),
+    "ROW_UNRECOGNISED": FindingType(
+        W,
+        'Dòng {row} của trang {sheet} không được đọc là tập thể hay cá nhân nào: "{text}".',
+        'Nếu dòng này là một tập thể hoặc cá nhân được đề nghị, ghi tên vào cột "Họ và tên / Tên '
+        'tập thể" và ghi hình thức khen thưởng; nếu không, có thể xóa dòng này.',
     ),
     "KIND_UNKNOWN": FindingType(
         E,

@@ -54,7 +54,10 @@ COLUMN_LABELS = {
 }
 
 _SECTION = re.compile(r"^\s*(?:[ivx]+|[a-d])\s*[.)/:-]\s*(.*)$")
-_TOTALS = ("tong cong", "tong so", "cong:", "tong:")
+_TOTALS_LABEL = re.compile(r"(?:tong cong|tong so|tong|cong)(?![0-9a-z])")
+_COUNTS = re.compile(
+    r"[\s:.,;()\d–-]*(?:(?:tap the|ca nhan|don vi|nguoi|truong hop)[\s:.,;()\d–-]*)*"
+)
 # Words that say who a sheet, section or name column is about ("Họ và tên" heads people).
 _INDIVIDUAL_HINTS = ("ca nhan", "ho va ten", "ho ten")
 _COLLECTIVE_HINTS = ("tap the", "ten don vi")
@@ -220,5 +223,32 @@ def is_group_row(row: Sequence[object]) -> bool:
     return len(values) == 1 and any(ch.isalpha() for ch in values[0])
 
 
+def _is_count(text: str) -> bool:
+    """'05', '12 cá nhân', ': 05 tập thể, 12 cá nhân', '(7)': what a totals line counts."""
+    return _COUNTS.fullmatch(text) is not None
+
+
 def is_totals_row(row: Sequence[object]) -> bool:
-    return any(fold(c).startswith(_TOTALS) for c in row if isinstance(c, str))
+    """A totals line by its shape: a label ("Tổng cộng", "Tổng số", "Cộng") followed by nothing
+    but counts, and counts in the other cells. Never by a name's first letters: "Tòng Công Tùng"
+    folds to "tong cong tung", whose remainder is a word, not a count."""
+    values = [fold(c) for c in row if clean(c)]
+    labelled = [v for v in values if any(ch.isalpha() for ch in v)]
+    if not labelled:
+        return False
+    match = _TOTALS_LABEL.match(labelled[0])
+    if match is None or not _is_count(labelled[0][match.end() :]):
+        return False
+    return all(_is_count(v) for v in values if v != labelled[0])
+
+
+def header_like_row(rows: Sequence[Sequence[object]]) -> list[str]:
+    """The cells of the row that most looks like a table header (three or more cells naming
+    known columns), or [] when none does: for saying what a sheet without a name column has."""
+    best: list[str] = []
+    best_score = 2
+    for row in rows[:HEADER_SEARCH_ROWS]:
+        fields = {_field_of(c) for c in row if isinstance(c, str)} - {None}
+        if len(fields) > best_score:
+            best_score, best = len(fields), [clean(c) for c in row if clean(c)]
+    return best
