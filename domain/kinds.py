@@ -70,6 +70,7 @@ class FileKind(StrEnum):
     ENCRYPTED = "encrypted_office"
     DOCX = "docx"
     ODT = "odt"
+    DOC = "doc"
     OLE_OTHER = "ole_other"
     PDF = "pdf"
     PNG = "png"
@@ -87,6 +88,7 @@ MEDIA_TYPES = {
     FileKind.XLS: "application/vnd.ms-excel",
     FileKind.ODS: "application/vnd.oasis.opendocument.spreadsheet",
     FileKind.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    FileKind.DOC: "application/msword",
     FileKind.PDF: "application/pdf",
     FileKind.PNG: "image/png",
     FileKind.JPEG: "image/jpeg",

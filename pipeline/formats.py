@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import olefile
 from openpyxl import load_workbook
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError
 
@@ -56,16 +58,27 @@ _ODF_MIMETYPES = {
 }
 
 
-def _utf16(name: str) -> bytes:
-    return name.encode("utf-16-le")
+# Top-level streams of an OLE compound file that say what it is (olefile reads the directory;
+# the same words inside a document's text or style names say nothing).
+_OLE_STREAMS = (
+    ("EncryptedPackage", FileKind.ENCRYPTED),  # an .xlsx/.docx saved with "Encrypt with password"
+    ("WordDocument", FileKind.DOC),  # first: a .doc's text and styles may say "Book" anywhere
+    ("Workbook", FileKind.XLS),  # Excel 97-2003
+    ("Book", FileKind.XLS),  # Excel 5/95
+)
 
 
 def _ole_kind(payload: bytes) -> FileKind:
-    # Compound-file stream names are UTF-16 in the directory sectors; no need to parse the FAT.
-    if _utf16("EncryptedPackage") in payload:
-        return FileKind.ENCRYPTED  # an .xlsx/.docx saved with "Encrypt with password"
-    if _utf16("Workbook") in payload or _utf16("Book") in payload:
-        return FileKind.XLS
+    try:
+        with olefile.OleFileIO(io.BytesIO(payload)) as ole:
+            streams = {entry[0] for entry in ole.listdir(streams=True, storages=False) if entry}
+    except (OSError, ValueError, IndexError, struct.error, TypeError):
+        # A directory olefile cannot walk (a file cut short in transit): the stream names are
+        # still UTF-16 in its sectors, and which one appears is the best guess left.
+        streams = {name for name, _ in _OLE_STREAMS if name.encode("utf-16-le") in payload}
+    for stream, kind in _OLE_STREAMS:
+        if stream in streams:
+            return kind
     return FileKind.OLE_OTHER
 
 

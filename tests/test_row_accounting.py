@@ -142,3 +142,32 @@ def test_a_sheet_with_a_table_but_no_name_column_is_an_error_naming_it() -> None
     [missing] = [f for f in findings if f.code == "NAME_COLUMN_NOT_FOUND"]
     assert missing.severity == "error"
     assert "Cá nhân" in missing.message and '"Giới tính"' in missing.message
+
+
+def test_every_row_of_every_corpus_list_is_accounted_for() -> None:
+    """The corpus's lists, as read from its mails: the non-empty rows of every sheet that holds a
+    list, and the rows with a role, are the same rows."""
+    from pipeline.extract import extract
+    from pipeline.parse import parse_message
+    from pipeline.unpack import unpack
+    from tests.corpus.cases import all_cases
+
+    generated = accounted = 0
+    for case in all_cases():
+        mail = parse_message(case.build(f"<{case.name}@corpus.test>"))
+        extraction = extract(unpack(mail.attachments).attachments, CAMPAIGN)
+        for read in extraction.lists_read:
+            for sheet in read.sheets:
+                roles = read.rows.get(sheet.name, {})
+                if not roles:
+                    continue  # no list on this sheet (an instructions sheet, say)
+                rows = {
+                    i
+                    for i, row in enumerate(sheet.rows, 1)
+                    if any(str(c or "").strip() for c in row)
+                }
+                assert set(roles) == rows, (case.name, sheet.name, sorted(rows - set(roles)))
+                generated += len(rows)
+                accounted += len(roles)
+    print(f"\ncorpus rows: {generated} non-empty rows in lists, {accounted} accounted for")
+    assert generated == accounted > 0

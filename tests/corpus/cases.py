@@ -573,6 +573,65 @@ def _sections_and_layouts() -> list[Spec]:
     ]
 
 
+def _row_accounting() -> list[Spec]:
+    """Rows that must never vanish: names that fold like labels, a row that is nobody, a sheet
+    whose table has no name column."""
+    label_names: Rows = [
+        list(HEADER),
+        ["II. CÁ NHÂN"],
+        person(1, "Lò Văn Bình"),
+        person(2, "Tòng Công Tùng"),
+        person(3, "Tổng Thị Cộng"),
+        person(4, "Cộng Văn Số"),
+        person(5, "Tô Thị Tổng"),
+        ["Tổng cộng: 05 cá nhân"],
+        [],
+        [None, "Người lập biểu", None, None, "CHỦ TỊCH"],
+    ]
+    stray_row: Rows = [
+        list(HEADER),
+        person(1, "Trần Thị An"),
+        [None, None, 1979, "Phó trưởng phòng", None, "Hoàn thành xuất sắc nhiệm vụ"],
+        person(2, "Lò Văn Bình"),
+    ]
+    no_name_column: Rows = [
+        ["STT", "Giới tính", "Ngày sinh", "Chức vụ", "Hình thức khen thưởng"],
+        [1, "Nam", "12/03/1979", "Chuyên viên", PROVINCIAL],
+        [2, "Nữ", "01/01/1985", "Kế toán", PROVINCIAL],
+    ]
+    collectives_sheet: Rows = [
+        ["STT", "Tên tập thể", "Hình thức khen thưởng", "Tóm tắt thành tích"],
+        [1, "Phòng Tổng hợp", PROVINCIAL, SUMMARY],
+    ]
+    return [
+        _list_case(
+            "names-that-fold-like-totals",
+            "rows",
+            "DS.xlsx",
+            lambda: xlsx({"Cá nhân": label_names}),
+            Expect(
+                "accepted",
+                nominees=5,
+                names=("Tòng Công Tùng", "Tổng Thị Cộng", "Cộng Văn Số", "Tô Thị Tổng"),
+            ),
+        ),
+        _list_case(
+            "a-row-that-is-nobody-is-quoted",
+            "rows",
+            "DS.xlsx",
+            lambda: xlsx({"Cá nhân": stray_row}),
+            Expect("accepted", nominees=2, warnings=frozenset({"ROW_UNRECOGNISED"})),
+        ),
+        _list_case(
+            "sheet-without-a-name-column",
+            "rows",
+            "DS.xlsx",
+            lambda: xlsx({"Tập thể": collectives_sheet, "Cá nhân": no_name_column}),
+            Expect("rejected", errors=frozenset({"NAME_COLUMN_NOT_FOUND"}), nominees=1),
+        ),
+    ]
+
+
 def _values() -> list[Spec]:
     upper_ranks: Rows = [
         list(HEADER),
@@ -1033,7 +1092,34 @@ def _documents() -> list[Spec]:
         parts = [listing, Part("Tờ trình đề nghị khen thưởng.pdf", scanned), photo]
         return mail(message_id, sender, parts, client="gmail")
 
+    def word_97_minutes(fixture: str) -> Builder:
+        def build(message_id: str, sender: str) -> bytes:
+            minutes = (FILES / fixture).read_bytes()
+            parts = [
+                listing,
+                Part("Tờ trình đề nghị khen thưởng.pdf", scanned),
+                Part("Biên bản họp Hội đồng TĐKT.doc", minutes, "application/msword"),
+            ]
+            return mail(message_id, sender, parts, client="outlook")
+
+        return build
+
+    complete = Expect("accepted", nominees=2, papers=frozenset({"to_trinh", "bien_ban"}))
     return [
+        # A Word 97 Biên bản saying "Workbook", and one with LibreOffice's "Book Title" style:
+        # both once passed for an Excel 97 list, and the dossier was refused for a missing Biên bản.
+        Spec(
+            "word-97-minutes-saying-workbook",
+            "documents",
+            word_97_minutes("bien-ban-hop-hoi-dong.doc"),
+            complete,
+        ),
+        Spec(
+            "word-97-minutes-book-title-style",
+            "documents",
+            word_97_minutes("bien-ban-kieu-book-title.doc"),
+            complete,
+        ),
         Spec(
             "papers-named-by-the-scanner",
             "documents",
@@ -1058,6 +1144,7 @@ def all_cases() -> list[Case]:
     specs = [
         *_formats(),
         *_sections_and_layouts(),
+        *_row_accounting(),
         *_values(),
         *_legacy_text(),
         *_mail_shapes(),
