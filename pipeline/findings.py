@@ -161,7 +161,7 @@ CATALOGUE: dict[str, FindingType] = {
     # Checking the list against the campaign
     "DUPLICATE_NOMINEE": FindingType(
         E,
-        '{kind} "{name}" được đề nghị {award} hai lần (trùng với dòng {other_row}).',
+        '{kind} "{name}" được đề nghị {award} hai lần (trùng với {other}).',
         "Xóa một trong hai dòng trùng.",
     ),
     "QUOTA_EXCEEDED": FindingType(

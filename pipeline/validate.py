@@ -14,9 +14,9 @@ from datetime import datetime
 from domain.campaign import Campaign, Unit
 from domain.counting import distinct
 from domain.kinds import DocumentKind, NomineeKind, Severity, SubmissionStatus
-from domain.model import Document, Extraction, Finding, Nominee
+from domain.model import Document, Extraction, Finding, Location, Nominee
 from domain.text import person_key
-from domain.wording import moment_text
+from domain.wording import moment_text, place_in_file
 from pipeline.documents import mentions_name
 from pipeline.findings import clause, finding
 
@@ -39,6 +39,14 @@ def _award_name(s: Dossier, code: str) -> str:
     return s.campaign.awards[code].name
 
 
+def _where_else(other: Location, here: Location) -> str:
+    """Where the first of two duplicates is, as seen from the second: "dòng 10", or with the
+    sheet (and file) when they differ, so the clerk can find it."""
+    other_file = other.file if other.file != here.file else None
+    other_sheet = other.sheet if other_file or other.sheet != here.sheet else None
+    return place_in_file(other_file, other_sheet, other.row, None)
+
+
 def no_duplicate_nominees(s: Dossier) -> Iterator[Finding]:
     seen: dict[tuple[NomineeKind, str, str], Nominee] = {}
     for n in s.nominees:
@@ -52,7 +60,7 @@ def no_duplicate_nominees(s: Dossier) -> Iterator[Finding]:
                     kind=n.kind.label.capitalize(),
                     name=n.name,
                     award=_award_name(s, award),
-                    other_row=first.location.row,
+                    other=_where_else(first.location, n.location),
                 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from domain.campaign import Campaign
@@ -94,6 +95,15 @@ def test_same_person_listed_twice_is_a_duplicate_even_with_other_case_and_tone_p
     assert len(duplicate) == 1
     assert duplicate[0].location and duplicate[0].location.row == 9
     assert "dòng 7" in duplicate[0].message
+
+
+def test_a_duplicate_on_another_sheet_names_that_sheet(campaign: Campaign) -> None:
+    first = nominee("Lò Văn Bình", row=10)
+    again = replace(nominee("Lò Văn Bình", row=4), location=Location("DS.xlsx", "Đợt 2", 4))
+    [duplicate] = [
+        f for f in check(campaign, [first, again]).findings if f.code == "DUPLICATE_NOMINEE"
+    ]
+    assert "trùng với trang Sheet1, dòng 10" in duplicate.message
 
 
 def test_pm_and_provincial_rows_for_one_person_are_not_duplicates(campaign: Campaign) -> None:
