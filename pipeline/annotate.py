@@ -100,8 +100,9 @@ def _original(payload: bytes) -> tuple[Workbook, dict[str, Worksheet]] | None:
     return workbook, {ws.title: ws for ws in workbook.worksheets}
 
 
-def _mark(ws: Worksheet, f: Finding) -> str | None:
-    """Fill and comment the finding's cell (or its row's first cell); the reference marked."""
+def _mark(ws: Worksheet, f: Finding, width: int) -> str | None:
+    """Fill and comment the finding's cell (or its row's first cell, filling the row's `width`
+    cells); the reference marked."""
     loc = f.location
     if loc is None or not loc.row:
         return None
@@ -111,7 +112,7 @@ def _mark(ws: Worksheet, f: Finding) -> str | None:
     if loc.column:
         cell.fill = fill
     else:  # the whole row is at fault (a duplicate, a nominee over the quota)
-        for c in range(1, max(ws.max_column, 1) + 1):
+        for c in range(1, max(width, 1) + 1):
             ws.cell(row=loc.row, column=c).fill = fill
     note = f"{_SEVERITY_LABELS[f.severity]}: {f.message}\nCách sửa: {f.fix}"
     if cell.comment is not None and AUTHOR in (cell.comment.author or ""):
@@ -173,20 +174,26 @@ def annotate(
     chosen = concerns(findings, filename)
     if not any(f.severity is Severity.ERROR and f.location and f.location.row for f in chosen):
         return None
-    opened = _original(payload) if kind in (FileKind.XLSX, FileKind.XLSM) else None
+    # Edited in place only when the whole file was read: a workbook beyond the reading bounds is
+    # rebuilt from the rows read, so the copy costs no more than reading did.
+    whole = not any(sheet.truncated for sheet in sheets)
+    opened = _original(payload) if whole and kind in (FileKind.XLSX, FileKind.XLSM) else None
     workbook, by_name = opened or _rebuilt(sheets)
     for ws in workbook.worksheets:
         if ws.title.lower() == PROBLEMS_SHEET.lower():
             ws.title = _sheet_title(ws.title, {PROBLEMS_SHEET.lower()})
     rows: list[tuple[Finding, str, str]] = []
     marked: set[tuple[str, str]] = set()
+    widths: dict[str, int] = {}
     for f in chosen:
         assert f.location is not None and f.location.sheet is not None
         ws = by_name.get(f.location.sheet)
         if ws is None:
             rows.append((f, f.location.sheet, ""))
             continue
-        ref = _mark(ws, f)
+        if ws.title not in widths:  # max_column walks every cell: once a sheet, not a finding
+            widths[ws.title] = ws.max_column
+        ref = _mark(ws, f, widths[ws.title])
         if ref:
             marked.add((ws.title, ref))
         rows.append((f, ws.title, ref or "A1"))
