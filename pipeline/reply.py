@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from itertools import groupby
 
 from domain.campaign import Campaign, Unit
-from domain.counting import proposed
+from domain.counting import distinct, proposed
 from domain.kinds import XLSX_MEDIA_TYPE, NomineeKind, Severity, SubmissionStatus
 from domain.model import Document, Finding, Nominee, ParsedEmail
 from domain.wording import megabytes, moment_text
@@ -32,6 +32,16 @@ class CountRow:
     limit_label: str  # "phân bổ" (the unit's own allocation) or "toàn tỉnh"
     # Over the unit's own allocation; going over the province-wide quota is only a warning.
     over: bool = False
+
+
+@dataclass(frozen=True)
+class ReadBackGroup:
+    """The nominees read for one award and kind, as the unit's clerk checks them against the
+    list: the same distinct nominees `count_rows` counts."""
+
+    award: str
+    kind: str
+    nominees: list[Nominee]
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,9 @@ class SubmissionReply:
     superseded_at: datetime | None = None
     # The unit's lists with the problems marked, sent back as attachments.
     annotated: Sequence[AnnotatedCopy] = ()
+    # Every nominee read, by award and kind, with sheet and row (several list files: with file).
+    read_back: Sequence[ReadBackGroup] = ()
+    several_files: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -77,6 +90,20 @@ def count_rows(nominees: Sequence[Nominee], unit: Unit, campaign: Campaign) -> l
                 quota = award.province_quota.of(kind) if award.province_quota else None
                 rows.append(CountRow(award.name, kind.label, count, quota, "toàn tỉnh"))
     return rows
+
+
+def read_back(nominees: Sequence[Nominee], campaign: Campaign) -> list[ReadBackGroup]:
+    """Every nominee read, numbered per award and kind in the list's order."""
+    groups = []
+    for code, award in campaign.awards.items():
+        for kind in NomineeKind:
+            chosen = sorted(
+                distinct(nominees, kind, code),
+                key=lambda n: (n.location.file or "", n.location.sheet or "", n.location.row or 0),
+            )
+            if chosen:
+                groups.append(ReadBackGroup(award.name, kind.label, chosen))
+    return groups
 
 
 def group_findings(findings: Sequence[Finding], severity: Severity) -> list[FindingGroup]:

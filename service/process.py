@@ -31,6 +31,7 @@ from pipeline.reply import (
     compose_too_large,
     count_rows,
     group_findings,
+    read_back,
 )
 from pipeline.triage import (
     Decision,
@@ -170,6 +171,8 @@ def _handle_submission(
         superseded_version=previous.version if previous else None,
         superseded_at=previous.received_at if previous else None,
         annotated=annotated_copies(extraction.lists_read, verdict.findings),
+        read_back=read_back(extraction.nominees, campaign),
+        several_files=len(extraction.list_files) > 1,
     )
     answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
     queue_email(session, answer, kind, message.id)

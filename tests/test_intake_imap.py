@@ -35,7 +35,7 @@ from samples.factories import (
 )
 from service.outbox import deliver_due
 from storage.db import make_engine
-from storage.models import InboundMessage, Submission
+from storage.models import InboundMessage, NomineeRecord, Submission
 from tests.conftest import Servers, vn, write_config
 from tests.servers import SmtpServer
 
@@ -534,3 +534,34 @@ def test_mail_that_needs_a_person_reaches_the_departments_digest(servers: Server
     digest = intake(servers, "digest", "--preview")
     assert f"#{correspondence.id} {SNV}" in digest
     assert "đơn vị trả lời thư của hệ thống" in digest
+
+
+def test_the_acknowledgement_reads_every_nominee_back_with_sheet_and_row(
+    servers: Servers,
+) -> None:
+    """A clerk holds the reply against the unit's own list: every nominee recorded is in it,
+    numbered, by award and kind, with sheet and row; one missing would show at once."""
+    names = ["Tòng Công Tùng", "Lò Văn Bình", "Tổng Thị Cộng"]
+    spec = NominationList(
+        "Sở Nội vụ",
+        collectives(["Phòng Xây dựng chính quyền"]),
+        [person for name in names for person in people(name, 1)],
+    )
+    servers.append(
+        build_email(sender=SNV, subject="Hồ sơ khen thưởng", files=dossier(spec), date=vn(20)),
+        vn(20),
+    )
+    intake(servers, "poll")
+    [ack] = servers.replies(SNV)
+    text = body(ack)
+    assert "đã TIẾP NHẬN" in text
+    listed = text.split("DANH SÁCH ĐÃ GHI NHẬN")[1].split("TÀI LIỆU NHẬN ĐƯỢC")[0]
+    with Session(make_engine(servers.db_url)) as session:
+        recorded = session.exec(select(NomineeRecord)).all()
+    assert len(recorded) == 4
+    for nominee in recorded:
+        assert f"{nominee.name}" in listed
+        assert f"dòng {nominee.source_row}" in listed
+    assert "(3):" in listed and "(1):" in listed  # three individuals, one collective
+    html = ack.get_body(("html",))
+    assert html is not None and "Danh sách đã ghi nhận" in str(html.get_content())
