@@ -122,7 +122,29 @@ class _SheetReader:
             )
             return True
         self._read_rows(rows, header, sheet_kind, default_awards)
+        self._title_against_cells(default_awards, header.row)
         return True
+
+    def _title_against_cells(self, titled: frozenset[str], header_row: int) -> None:
+        """A title asking for one award over rows that name another: say which was understood
+        (the award column) and why, instead of leaving the clerk to guess."""
+        if len(titled) != 1:
+            return
+        [title_award] = titled
+        others = [n for n in self.nominees if title_award not in n.awards]
+        if not others:
+            return
+        named = sorted({code for n in others for code in n.awards})
+        self.findings.append(
+            finding(
+                "AWARD_TITLE_DIFFERS",
+                location=Location(self.filename, self.sheet, header_row),
+                sheet=self.sheet,
+                title_award=self.campaign.awards[title_award].name,
+                cell_awards=", ".join(self.campaign.awards[c].name for c in named),
+                count=len(others),
+            )
+        )
 
     def _read_rows(
         self,

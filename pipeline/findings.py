@@ -132,6 +132,13 @@ CATALOGUE: dict[str, FindingType] = {
         'Ô "{column}" bị bỏ trống.',
         'Điền "{column}" cho dòng này.',
     ),
+    "AWARD_TITLE_DIFFERS": FindingType(
+        W,
+        'Tiêu đề trang {sheet} ghi đề nghị {title_award}, nhưng cột "Hình thức khen thưởng" '
+        'của {count} dòng ghi {cell_awards}; hệ thống ghi nhận theo cột "Hình thức khen thưởng".',
+        'Nếu các dòng đó đề nghị {title_award}, sửa cột "Hình thức khen thưởng"; nếu không, sửa '
+        "tiêu đề cho đúng.",
+    ),
     "ROW_UNRECOGNISED": FindingType(
         W,
         'Dòng {row} của trang {sheet} không được đọc là tập thể hay cá nhân nào: "{text}".',

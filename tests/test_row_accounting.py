@@ -171,3 +171,17 @@ def test_every_row_of_every_corpus_list_is_accounted_for() -> None:
                 accounted += len(roles)
     print(f"\ncorpus rows: {generated} non-empty rows in lists, {accounted} accounted for")
     assert generated == accounted > 0
+
+
+def test_a_title_asking_for_one_award_over_rows_naming_another_says_which_was_understood() -> None:
+    rows: list[list[object]] = [
+        ["DANH SÁCH ĐỀ NGHỊ TẶNG BẰNG KHEN CỦA THỦ TƯỚNG CHÍNH PHỦ"],
+        list(HEADER),
+        [1, "Lò Văn Bình", 1980, "Chuyên viên", PROVINCIAL, SUMMARY],
+    ]
+    nominees, findings, _ = read_nomination_list(
+        Attachment("DS.xlsx", XLSX, xlsx({"Cá nhân": rows})), CAMPAIGN
+    )
+    assert [sorted(n.awards) for n in nominees] == [["provincial"]]
+    [differs] = [f for f in findings if f.code == "AWARD_TITLE_DIFFERS"]
+    assert "Thủ tướng" in differs.message and "ghi nhận theo cột" in differs.message
