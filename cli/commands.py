@@ -33,7 +33,7 @@ from cli import status as status_view
 from config.campaign import CampaignError, load_campaign
 from config.settings import load_settings
 from domain.wording import outcome_label, status_label
-from pipeline.fetch import MailboxUnavailable
+from pipeline.mailbox import MailboxUnavailable
 from service import mailings
 from service.runtime import App
 from storage import inbound, outbox

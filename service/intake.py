@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from pipeline.fetch import Mailbox, MailboxUnavailable
+from pipeline.mailbox import Mailbox, MailboxUnavailable
 from service.context import Context, PollReport
 from service.ledger import fetch_into_ledger, file_handled, with_mailbox
 from service.process import process_pending

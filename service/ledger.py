@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from pipeline.fetch import Cursor, Mailbox, MailboxUnavailable, MessageRef, Spool, Unfetchable
+from pipeline.mailbox import Cursor, Mailbox, MailboxUnavailable, MessageRef, Spool, Unfetchable
 from service.context import Context, PollReport
 from storage import inbound
 from storage.files import FileStore

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings
 from domain.campaign import Campaign
-from pipeline.fetch import Mailbox, open_mailbox
+from pipeline.fetch import open_mailbox
+from pipeline.mailbox import Mailbox
 from pipeline.remind import Reminder
 from pipeline.send import Transport, open_transport
 from service import mailings
