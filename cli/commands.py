@@ -32,11 +32,13 @@ import scheduler
 from cli import status as status_view
 from config.campaign import CampaignError, load_campaign
 from config.settings import load_settings
+from desk.serve import serve, serve_in_background
+from domain.kinds import DeskRole
 from domain.wording import outcome_label, status_label
 from pipeline.mailbox import MailboxUnavailable
 from service import mailings
 from service.runtime import App
-from storage import inbound, outbox
+from storage import inbound, outbox, users
 from storage.db import open_database, ping
 
 
@@ -164,7 +166,93 @@ def poll(ctx: typer.Context) -> None:
 def run(ctx: typer.Context) -> None:
     """Chạy dịch vụ: xử lý thư, gửi bản tổng hợp và thư nhắc theo lịch, cho đến khi bị dừng."""
     application = load_app(ctx)
+    if application.settings.desk.enabled:
+        serve_in_background(application)
     scheduler.run_forever(application)
+
+
+@app.command()
+def web(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Địa chỉ lắng nghe (mặc định: desk.host).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Cổng (mặc định: desk.port).")] = None,
+) -> None:
+    """Chạy bàn làm việc trên web cho cán bộ Sở Nội vụ (đến khi bị dừng)."""
+    application = load_app(ctx)
+    desk = application.settings.desk
+    typer.echo(f"Bàn làm việc: http://{host or desk.host}:{port or desk.port}/")
+    serve(application, host, port)
+
+
+users_app = typer.Typer(help="Tài khoản đăng nhập bàn làm việc.", no_args_is_help=True)
+app.add_typer(users_app, name="user")
+
+
+def _ask_password(password: str | None) -> str:
+    if password:
+        return password
+    value: str = typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+    return value
+
+
+@users_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Tên đăng nhập.")],
+    role: Annotated[
+        DeskRole, typer.Option(help="viewer: xem; officer: xử lý; admin: quản trị.")
+    ] = DeskRole.VIEWER,
+    password: Annotated[str | None, typer.Option(envvar="INTAKE_NEW_PASSWORD", hidden=True)] = None,
+) -> None:
+    """Tạo tài khoản (mật khẩu được hỏi, không hiện trên màn hình)."""
+    application = load_app(ctx)
+    secret = _ask_password(password)
+    if len(secret) < 10:
+        raise fail("Mật khẩu cần ít nhất 10 ký tự.")
+    with Session(application.engine) as session:
+        try:
+            users.add(session, username, secret, role)
+        except users.UserError:
+            raise fail(f"Đã có tài khoản {username}.") from None
+        session.commit()
+    typer.echo(f"Đã tạo tài khoản {username} ({role.value}).")
+
+
+@users_app.command("passwd")
+def user_passwd(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="Tên đăng nhập.")],
+    password: Annotated[str | None, typer.Option(envvar="INTAKE_NEW_PASSWORD", hidden=True)] = None,
+) -> None:
+    """Đặt lại mật khẩu."""
+    application = load_app(ctx)
+    secret = _ask_password(password)
+    if len(secret) < 10:
+        raise fail("Mật khẩu cần ít nhất 10 ký tự.")
+    with Session(application.engine) as session:
+        try:
+            users.set_password(session, username, secret)
+        except users.UserError:
+            raise fail(f"Không có tài khoản {username}.") from None
+        session.commit()
+    typer.echo(f"Đã đặt lại mật khẩu cho {username}.")
+
+
+@users_app.command("disable")
+def user_disable(
+    ctx: typer.Context, username: Annotated[str, typer.Argument(help="Tên đăng nhập.")]
+) -> None:
+    """Khóa tài khoản (không xóa: dấu vết vẫn còn)."""
+    application = load_app(ctx)
+    with Session(application.engine) as session:
+        try:
+            users.disable(session, username)
+        except users.UserError:
+            raise fail(f"Không có tài khoản {username}.") from None
+        session.commit()
+    typer.echo(f"Đã khóa tài khoản {username}.")
 
 
 @app.command()

@@ -151,6 +151,27 @@ class ScheduleSettings(_Section):
     reminder_check_minutes: float = Field(default=30, gt=0)
 
 
+class DeskSettings(_Section):
+    """The officers' web desk (`intake web`, or inside `intake run` when `enabled`)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    # Signs the session cookies; from INTAKE_DESK__SECRET_KEY (or …_FILE). Without one, a random
+    # key is made at start, and officers log in again after each restart.
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    # Behind a TLS proxy: cookies are then sent over HTTPS only.
+    https_only: bool = False
+
+    def secret(self) -> str | None:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        if self.secret_key_file is not None:
+            return self.secret_key_file.read_text(encoding="utf-8").strip()
+        return None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INTAKE_", env_nested_delimiter="__", extra="forbid"
@@ -162,6 +183,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    desk: DeskSettings = DeskSettings()
 
 
 def load_settings(path: Path) -> Settings:

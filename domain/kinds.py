@@ -203,3 +203,15 @@ class JobOutcome(StrEnum):
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
+
+
+class DeskRole(StrEnum):
+    """What an account may do on the desk: read (viewer), act on mail (officer), manage (admin)."""
+
+    VIEWER = "viewer"
+    OFFICER = "officer"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return [DeskRole.VIEWER, DeskRole.OFFICER, DeskRole.ADMIN].index(self)

@@ -13,7 +13,7 @@ from datetime import datetime
 from domain.campaign import Campaign, Unit
 from domain.counting import proposed
 from domain.kinds import MailState, MessageState, NomineeKind, Outcome, SubmissionStatus
-from domain.model import Nominee
+from domain.model import Finding, Nominee
 
 
 @dataclass(frozen=True)
@@ -98,3 +98,39 @@ class Snapshot:
     @property
     def accepted_units(self) -> tuple[UnitEntry, ...]:
         return tuple(u for u in self.units if u.accepted)
+
+
+@dataclass(frozen=True)
+class PaperEntry:
+    id: int
+    filename: str
+    kind: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ReplyEntry:
+    id: int
+    kind: str
+    subject: str
+    state: MailState
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class VersionDetail:
+    """One submission as the desk shows it: what was read, what was found, what came with it."""
+
+    entry: SubmissionEntry
+    message_id: int  # the inbound message, for its original .eml
+    nominees: tuple[Nominee, ...]
+    findings: tuple[Finding, ...]
+    papers: tuple[PaperEntry, ...]
+
+
+@dataclass(frozen=True)
+class UnitHistory:
+    unit: Unit
+    versions: tuple[VersionDetail, ...]  # newest first
+    replies: tuple[ReplyEntry, ...]  # newest first: answers to its mail, and its reminders

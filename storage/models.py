@@ -13,6 +13,7 @@ from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Text, U
 from sqlmodel import AutoString, Field, SQLModel
 
 from domain.kinds import (
+    DeskRole,
     DispatchKind,
     JobOutcome,
     MailboxAction,
@@ -227,3 +228,15 @@ class JobRun(SQLModel, table=True):
     finished_at: datetime | None = None
     outcome: JobOutcome = Field(default=JobOutcome.RUNNING, sa_type=AutoString)
     detail: str = Field(default="", sa_type=Text)
+
+
+class DeskUser(SQLModel, table=True):
+    """An officer's account on the desk (`intake user add`): the password as an argon2 hash."""
+
+    __tablename__ = "desk_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True)
+    password_hash: str
+    role: DeskRole = Field(sa_type=AutoString)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)

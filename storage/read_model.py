@@ -6,8 +6,11 @@ agree on what a unit's current submission is, what needs a person and what was n
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from domain.campaign import Campaign
@@ -20,10 +23,27 @@ from domain.kinds import (
     Severity,
     SubmissionStatus,
 )
-from domain.model import Location, Nominee
-from domain.snapshot import FailedMail, MessageEntry, Snapshot, SubmissionEntry, UnitEntry
+from domain.model import Finding, Location, Nominee
+from domain.snapshot import (
+    FailedMail,
+    MessageEntry,
+    PaperEntry,
+    ReplyEntry,
+    Snapshot,
+    SubmissionEntry,
+    UnitEntry,
+    UnitHistory,
+    VersionDetail,
+)
 from storage.inbound import messages_in_state, messages_with_outcome
-from storage.models import FindingRecord, InboundMessage, NomineeRecord, Submission
+from storage.models import (
+    DocumentRecord,
+    FindingRecord,
+    InboundMessage,
+    NomineeRecord,
+    OutboundMail,
+    Submission,
+)
 from storage.outbox import mail_in_state
 
 
@@ -43,13 +63,8 @@ def _nominee(record: NomineeRecord) -> Nominee:
     )
 
 
-def _entry(session: Session, s: Submission) -> SubmissionEntry:
+def _entry(s: Submission, errors: Sequence[str]) -> SubmissionEntry:
     assert s.id is not None
-    errors = session.exec(
-        select(FindingRecord.message)
-        .where(FindingRecord.submission_id == s.id, FindingRecord.severity == Severity.ERROR.value)
-        .order_by(col(FindingRecord.id))
-    ).all()
     return SubmissionEntry(
         id=s.id,
         unit_code=s.unit_code,
@@ -62,6 +77,36 @@ def _entry(session: Session, s: Submission) -> SubmissionEntry:
         warnings=s.warnings,
         error_messages=tuple(errors),
     )
+
+
+def _error_messages(session: Session, submission_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Every error's message of these submissions, in one query."""
+    by_submission: dict[int, list[str]] = defaultdict(list)
+    if submission_ids:
+        rows = session.exec(
+            select(FindingRecord.submission_id, FindingRecord.message)
+            .where(
+                col(FindingRecord.submission_id).in_(submission_ids),
+                FindingRecord.severity == Severity.ERROR.value,
+            )
+            .order_by(col(FindingRecord.id))
+        ).all()
+        for submission_id, message in rows:
+            by_submission[submission_id].append(message)
+    return by_submission
+
+
+def _nominees_of(session: Session, submission_ids: Sequence[int]) -> dict[int, list[Nominee]]:
+    by_submission: dict[int, list[Nominee]] = defaultdict(list)
+    if submission_ids:
+        records = session.exec(
+            select(NomineeRecord)
+            .where(col(NomineeRecord.submission_id).in_(submission_ids))
+            .order_by(col(NomineeRecord.id))
+        ).all()
+        for record in records:
+            by_submission[record.submission_id].append(_nominee(record))
+    return by_submission
 
 
 def message_entry(m: InboundMessage) -> MessageEntry:
@@ -78,25 +123,28 @@ def message_entry(m: InboundMessage) -> MessageEntry:
 
 
 def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
+    """The campaign at a glance, in a fixed number of queries whatever the number of units."""
     history = session.exec(
         select(Submission)
         .where(Submission.campaign_code == campaign.code)
         .order_by(col(Submission.id))
     ).all()
-    entries = {s.id: _entry(session, s) for s in history}
+    errors = _error_messages(session, [s.id for s in history if s.id is not None])
+    entries = {s.id: _entry(s, errors.get(s.id or 0, ())) for s in history}
+    current = {s.unit_code: s for s in history if s.is_current}
+    nominees = _nominees_of(session, [s.id for s in current.values() if s.id is not None])
+    count = Counter(s.unit_code for s in history)
     units = []
     for unit in campaign.units:
-        mine = [s for s in history if s.unit_code == unit.code]
-        current = next((s for s in mine if s.is_current), None)
-        nominees: tuple[Nominee, ...] = ()
-        if current is not None:
-            records = session.exec(
-                select(NomineeRecord)
-                .where(NomineeRecord.submission_id == current.id)
-                .order_by(col(NomineeRecord.id))
-            ).all()
-            nominees = tuple(_nominee(r) for r in records)
-        units.append(UnitEntry(unit, entries[current.id] if current else None, len(mine), nominees))
+        mine = current.get(unit.code)
+        units.append(
+            UnitEntry(
+                unit,
+                entries[mine.id] if mine else None,
+                count[unit.code],
+                tuple(nominees.get(mine.id or 0, ())) if mine else (),
+            )
+        )
     failed = mail_in_state(session, MailState.UNCERTAIN, MailState.FAILED)
     return Snapshot(
         campaign=campaign,
@@ -111,5 +159,76 @@ def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
         failed_mail=tuple(
             FailedMail(m.id or 0, m.recipient, m.subject, MailState(m.state), m.last_error)
             for m in failed
+        ),
+    )
+
+
+def unit_history(session: Session, campaign: Campaign, unit_code: str) -> UnitHistory | None:
+    """Every version a unit sent, newest first, with nominees, findings, papers and the replies
+    it got: five queries whatever the number of versions."""
+    unit = campaign.units_by_code.get(unit_code)
+    if unit is None:
+        return None
+    history = session.exec(
+        select(Submission)
+        .where(Submission.campaign_code == campaign.code, Submission.unit_code == unit_code)
+        .order_by(col(Submission.version).desc())
+    ).all()
+    ids = [s.id for s in history if s.id is not None]
+    nominees = _nominees_of(session, ids)
+    findings: dict[int, list[Finding]] = defaultdict(list)
+    papers: dict[int, list[PaperEntry]] = defaultdict(list)
+    if ids:
+        for f in session.exec(
+            select(FindingRecord)
+            .where(col(FindingRecord.submission_id).in_(ids))
+            .order_by(col(FindingRecord.id))
+        ).all():
+            findings[f.submission_id].append(
+                Finding(
+                    f.code,
+                    Severity(f.severity),
+                    f.message,
+                    f.fix,
+                    Location(f.file, f.sheet, f.row, f.column),
+                    f.value,
+                )
+            )
+        for d in session.exec(
+            select(DocumentRecord)
+            .where(col(DocumentRecord.submission_id).in_(ids))
+            .order_by(col(DocumentRecord.id))
+        ).all():
+            papers[d.submission_id].append(PaperEntry(d.id or 0, d.filename, d.kind, d.size))
+    messages = [s.inbound_message_id for s in history]
+    recipients = [",".join(unit.senders), *unit.senders]
+    replies = session.exec(
+        select(OutboundMail)
+        .where(
+            or_(
+                col(OutboundMail.inbound_message_id).in_(messages or [-1]),
+                col(OutboundMail.recipient).in_(recipients),
+            )
+        )
+        .order_by(col(OutboundMail.id).desc())
+    ).all()
+    errors = {
+        i: [f.message for f in fs if f.severity is Severity.ERROR] for i, fs in findings.items()
+    }
+    return UnitHistory(
+        unit=unit,
+        versions=tuple(
+            VersionDetail(
+                entry=_entry(s, errors.get(s.id or 0, [])),
+                message_id=s.inbound_message_id,
+                nominees=tuple(nominees.get(s.id or 0, ())),
+                findings=tuple(findings.get(s.id or 0, ())),
+                papers=tuple(papers.get(s.id or 0, ())),
+            )
+            for s in history
+        ),
+        replies=tuple(
+            ReplyEntry(m.id or 0, m.kind, m.subject, MailState(m.state), m.created_at, m.sent_at)
+            for m in replies
         ),
     )
