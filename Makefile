@@ -5,7 +5,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: install demo demo-reset services test bench
+.PHONY: install demo demo-reset desk services test bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ demo: install
 	$(BIN)/intake --config config/demo.toml poll
 	$(BIN)/intake --config config/demo.toml status
 	@echo "Thư trả lời đã ghi vào var/demo/outbox/"
+
+# The desk over the demo's database, on loopback, with a demo officer account (demo only).
+desk: demo
+	@INTAKE_NEW_PASSWORD=demo-canbo-2021 $(BIN)/intake --config config/demo.toml user add canbo --role officer >/dev/null 2>&1 || true
+	@echo "Đăng nhập: tài khoản canbo, mật khẩu demo-canbo-2021 (chỉ dùng cho bản thử)."
+	$(BIN)/intake --config config/demo.toml web --host 127.0.0.1 --port 8080
 
 demo-reset:
 	rm -rf var/demo

@@ -39,7 +39,13 @@ from desk.security import (
 )
 from domain.kinds import DeskRole, NomineeKind, UnitKind
 from domain.text import safe_filename
-from domain.wording import moment_text, outcome_label, short_moment_text, status_label
+from domain.wording import (
+    moment_text,
+    outcome_label,
+    percent_text,
+    short_moment_text,
+    status_label,
+)
 from pipeline.digest import build_digest
 from service import mailings
 from service.runtime import App
@@ -58,7 +64,7 @@ def _templates() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(status_label=status_label, outcome_label=outcome_label)
+    env.globals.update(status_label=status_label, outcome_label=outcome_label, percent=percent_text)
     return env
 
 

@@ -34,6 +34,11 @@ def megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f}".replace(".", ",")
 
 
+def percent_text(value: float) -> str:
+    """A percentage as Vietnamese writes it: 99.8 -> '99,8'."""
+    return f"{value:g}".replace(".", ",")
+
+
 def format_vnd(amount: float) -> str:
     """Money as Vietnamese writes it: 5215000 -> '5.215.000 đồng'."""
     return f"{round(amount):,}".replace(",", ".") + " đồng"

@@ -16,7 +16,7 @@ from domain.counting import distinct
 from domain.kinds import DocumentKind, NomineeKind, Severity, SubmissionStatus
 from domain.model import Document, Extraction, Finding, Location, Nominee
 from domain.text import person_key
-from domain.wording import moment_text, place_in_file
+from domain.wording import moment_text, percent_text, place_in_file
 from pipeline.documents import mentions_name
 from pipeline.findings import clause, finding
 
@@ -195,8 +195,8 @@ def turnout_thresholds(s: Dossier) -> Iterator[Finding]:
                     "TURNOUT_BELOW_THRESHOLD",
                     location=n.location,
                     name=n.name,
-                    turnout=f"{n.turnout_percent:g}".replace(".", ","),
-                    threshold=f"{threshold:g}".replace(".", ","),
+                    turnout=percent_text(n.turnout_percent),
+                    threshold=percent_text(threshold),
                     award=award.name,
                 )
 

@@ -20,6 +20,13 @@ fi
 if ! command -v faketime >/dev/null 2>&1; then
   missing+=(faketime)
 fi
+# The desk's browser tests: Debian's Chromium and its driver (Selenium downloads nothing).
+if ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
+if ! command -v chromedriver >/dev/null 2>&1; then
+  missing+=(chromium-driver)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   $SUDO apt-get update -qq
