@@ -88,6 +88,7 @@ def build_scheduler(
         id="deliver",
         name="deliver",
         misfire_grace_time=half_interval,
+        next_run_time=started,  # what a stopped service left queued goes out at once
         **common,
     )
     digest_trigger = CronTrigger(

@@ -1,5 +1,7 @@
-"""The `intake` command line (`cli.commands`) and the status view it prints (`cli.status`)."""
+"""The `intake` command line: commands declared in `cli.commands` (accounts in `cli.users`), the
+set-up every command shares in `cli.loading`, the status view in `cli.status`."""
 
-from cli.commands import app, load_app_from, main
+from cli.commands import app, main
+from cli.loading import load_app_from
 
 __all__ = ["app", "load_app_from", "main"]

@@ -18,28 +18,24 @@ import json
 import logging
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 from typer.core import TyperGroup
 
 import scheduler
 from cli import status as status_view
-from config.campaign import CampaignError, load_campaign
-from config.settings import load_settings
+from cli.loading import AtOption, fail, load_app, moment
+from cli.users import users_app
 from desk.serve import serve, serve_in_background
-from domain.kinds import DeskRole
 from domain.wording import outcome_label, status_label
 from pipeline.mailbox import MailboxUnavailable
 from service import mailings
-from service.runtime import App
-from storage import inbound, outbox, users
-from storage.db import open_database, ping
+from storage import inbound, outbox
+from storage.db import ping
 
 
 class _Commands(TyperGroup):
@@ -64,54 +60,6 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Tiếp nhận hồ sơ đề nghị khen thưởng qua thư điện tử.",
 )
-
-
-AtOption = Annotated[
-    str | None,
-    typer.Option(
-        "--at", help='Xem như vào thời điểm này, giờ Việt Nam (ví dụ "2021-05-24 17:00").'
-    ),
-]
-
-
-def moment(application: App, at: str | None) -> datetime:
-    """Now, or the operator's "as if at" time (naive times are in the campaign's time zone)."""
-    if at is None:
-        return datetime.now(UTC)
-    try:
-        parsed = datetime.fromisoformat(at)
-    except ValueError:
-        raise fail(f'Thời điểm "{at}" không hợp lệ; ghi dạng "2021-05-24 17:00".') from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=application.campaign.tz)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(message, fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
-
-
-def load_app(ctx: typer.Context) -> App:
-    return load_app_from(ctx.obj)
-
-
-def load_app_from(path: Path) -> App:
-    try:
-        settings = load_settings(path)
-        campaign = load_campaign(settings.campaign_file)
-    except FileNotFoundError as err:
-        raise fail(str(err)) from None
-    except ValidationError as err:
-        lines = "\n".join(f"  - {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        raise fail(f"Tệp cấu hình {path} không hợp lệ:\n{lines}") from None
-    except CampaignError as err:
-        raise fail(str(err)) from None
-    database = settings.database
-    application = App(
-        settings, campaign, open_database(database.url, database.lock_timeout_seconds)
-    )
-    # The crash harness measures its kill points from this line.
-    logging.getLogger(__name__).info("ready: campaign %s, database migrated", campaign.code)
-    return application
 
 
 @app.callback()
@@ -186,73 +134,7 @@ def web(
     serve(application, host, port)
 
 
-users_app = typer.Typer(help="Tài khoản đăng nhập bàn làm việc.", no_args_is_help=True)
 app.add_typer(users_app, name="user")
-
-
-def _ask_password(password: str | None) -> str:
-    if password:
-        return password
-    value: str = typer.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
-    return value
-
-
-@users_app.command("add")
-def user_add(
-    ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Tên đăng nhập.")],
-    role: Annotated[
-        DeskRole, typer.Option(help="viewer: xem; officer: xử lý; admin: quản trị.")
-    ] = DeskRole.VIEWER,
-    password: Annotated[str | None, typer.Option(envvar="INTAKE_NEW_PASSWORD", hidden=True)] = None,
-) -> None:
-    """Tạo tài khoản (mật khẩu được hỏi, không hiện trên màn hình)."""
-    application = load_app(ctx)
-    secret = _ask_password(password)
-    if len(secret) < 10:
-        raise fail("Mật khẩu cần ít nhất 10 ký tự.")
-    with Session(application.engine) as session:
-        try:
-            users.add(session, username, secret, role)
-        except users.UserError:
-            raise fail(f"Đã có tài khoản {username}.") from None
-        session.commit()
-    typer.echo(f"Đã tạo tài khoản {username} ({role.value}).")
-
-
-@users_app.command("passwd")
-def user_passwd(
-    ctx: typer.Context,
-    username: Annotated[str, typer.Argument(help="Tên đăng nhập.")],
-    password: Annotated[str | None, typer.Option(envvar="INTAKE_NEW_PASSWORD", hidden=True)] = None,
-) -> None:
-    """Đặt lại mật khẩu."""
-    application = load_app(ctx)
-    secret = _ask_password(password)
-    if len(secret) < 10:
-        raise fail("Mật khẩu cần ít nhất 10 ký tự.")
-    with Session(application.engine) as session:
-        try:
-            users.set_password(session, username, secret)
-        except users.UserError:
-            raise fail(f"Không có tài khoản {username}.") from None
-        session.commit()
-    typer.echo(f"Đã đặt lại mật khẩu cho {username}.")
-
-
-@users_app.command("disable")
-def user_disable(
-    ctx: typer.Context, username: Annotated[str, typer.Argument(help="Tên đăng nhập.")]
-) -> None:
-    """Khóa tài khoản (không xóa: dấu vết vẫn còn)."""
-    application = load_app(ctx)
-    with Session(application.engine) as session:
-        try:
-            users.disable(session, username)
-        except users.UserError:
-            raise fail(f"Không có tài khoản {username}.") from None
-        session.commit()
-    typer.echo(f"Đã khóa tài khoản {username}.")
 
 
 @app.command()

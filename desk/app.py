@@ -13,6 +13,7 @@ template; every route declares who may see it (`Depends(viewer)`), so none can l
 from __future__ import annotations
 
 import email
+import re
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -76,6 +77,12 @@ def attachment(payload: bytes, filename: str, media_type: str) -> Response:
     return Response(payload, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
+def _local(target: str) -> str:
+    """Where to go after logging in: a path of this site only ("//host" and "/\\host" are
+    other sites to a browser)."""
+    return target if re.fullmatch(r"/(?![/\\])[^\s]*", target) else "/"
+
+
 def create_app(application: App, secret_key: str, https_only: bool = False) -> FastAPI:
     """The desk over `application`'s database. `secret_key` signs the session cookies."""
     web = FastAPI(
@@ -131,7 +138,7 @@ def create_app(application: App, secret_key: str, https_only: bool = False) -> F
 
     @web.get("/dang-nhap", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/") -> Response:
-        return page(request, "login", next=next if next.startswith("/") else "/", error="")
+        return page(request, "login", next=_local(next), error="")
 
     @web.post("/dang-nhap")
     def login(
@@ -141,7 +148,7 @@ def create_app(application: App, secret_key: str, https_only: bool = False) -> F
         csrf: Annotated[str, Form()],
         next: Annotated[str, Form()] = "/",
     ) -> Response:
-        target = next if next.startswith("/") and not next.startswith("//") else "/"
+        target = _local(next)
         if not csrf_ok(request, csrf):
             return page(
                 request,

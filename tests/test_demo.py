@@ -117,9 +117,13 @@ def test_the_service_polls_on_its_own_and_stops_cleanly_on_sigterm(tmp_path: Pat
     )
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(list((tmp_path / "outbox").glob("*.eml"))) < 10:
+
+        def replies() -> list[Path]:  # after 17:00 the day's digest goes out at start too
+            return [p for p in (tmp_path / "outbox").glob("*.eml") if "digest" not in p.name]
+
+        while time.monotonic() < deadline and len(replies()) < 10:
             time.sleep(0.2)
-        assert len(list((tmp_path / "outbox").glob("*.eml"))) == 10  # the first poll runs at start
+        assert len(replies()) == 10  # the first poll runs at start
         service.send_signal(signal.SIGTERM)
         _, stderr = service.communicate(timeout=30)
     finally:

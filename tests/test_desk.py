@@ -155,3 +155,13 @@ def test_a_wrong_password_is_refused_and_repeated_failures_are_capped(
     statuses = [log_in(client, "sai mật khẩu") for _ in range(6)]
     assert statuses[:5] == [401] * 5 and statuses[5] == 429
     assert log_in(client) == 429  # even the right one, until the window passes
+
+
+def test_after_login_the_browser_goes_only_to_a_page_of_this_site(
+    desk: tuple[TestClient, App],
+) -> None:
+    client, _ = desk
+    for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example/"):
+        data = {"username": "canbo", "password": PASSWORD, "csrf": token(client), "next": elsewhere}
+        answer = client.post("/dang-nhap", data=data, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/"

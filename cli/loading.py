@@ -1,0 +1,64 @@
+"""What every command does first: read the settings and the campaign, open the database, and say
+in one Vietnamese line what is wrong when it cannot."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from config.campaign import CampaignError, load_campaign
+from config.settings import load_settings
+from service.runtime import App
+from storage.db import open_database
+
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at", help='Xem như vào thời điểm này, giờ Việt Nam (ví dụ "2021-05-24 17:00").'
+    ),
+]
+
+
+def moment(application: App, at: str | None) -> datetime:
+    """Now, or the operator's "as if at" time (naive times are in the campaign's time zone)."""
+    if at is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(at)
+    except ValueError:
+        raise fail(f'Thời điểm "{at}" không hợp lệ; ghi dạng "2021-05-24 17:00".') from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=application.campaign.tz)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    return typer.Exit(code)
+
+
+def load_app(ctx: typer.Context) -> App:
+    return load_app_from(ctx.obj)
+
+
+def load_app_from(path: Path) -> App:
+    try:
+        settings = load_settings(path)
+        campaign = load_campaign(settings.campaign_file)
+    except FileNotFoundError as err:
+        raise fail(str(err)) from None
+    except ValidationError as err:
+        lines = "\n".join(f"  - {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise fail(f"Tệp cấu hình {path} không hợp lệ:\n{lines}") from None
+    except CampaignError as err:
+        raise fail(str(err)) from None
+    database = settings.database
+    application = App(
+        settings, campaign, open_database(database.url, database.lock_timeout_seconds)
+    )
+    # The crash harness measures its kill points from this line.
+    logging.getLogger(__name__).info("ready: campaign %s, database migrated", campaign.code)
+    return application
