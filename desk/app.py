@@ -189,7 +189,13 @@ def create_app(application: App, secret_key: str, https_only: bool = False) -> F
         now = datetime.now(UTC)
         with Session(application.engine) as session:
             snapshot = read_model.snapshot(session, campaign, now)
+            answered = read_model.last_replies(
+                session, [e.current.message_id for e in snapshot.units if e.current]
+            )
         view = build_digest(snapshot, None)
+        last_reply = {
+            e.unit.code: answered.get(e.current.message_id) for e in snapshot.units if e.current
+        }
         kinds = {u.code: u.kind for u in campaign.units}
         rows = [
             r
@@ -205,6 +211,7 @@ def create_app(application: App, secret_key: str, https_only: bool = False) -> F
             state=state,
             kinds=list(UnitKind),
             unit_kinds=kinds,
+            last_reply=last_reply,
             refresh=REFRESH_SECONDS,
             now=now,
         )

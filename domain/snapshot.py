@@ -28,6 +28,7 @@ class SubmissionEntry:
     errors: int
     warnings: int
     error_messages: tuple[str, ...] = ()
+    message_id: int = 0  # the inbound message it came in
 
     @property
     def accepted(self) -> bool:

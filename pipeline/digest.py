@@ -47,6 +47,7 @@ class UnitRow:
     pm_collectives: int
     pm_individuals: int
     open_errors: int
+    warnings: int = 0
 
     @property
     def over(self) -> bool:
@@ -112,6 +113,7 @@ def _row(entry: UnitEntry, snapshot: Snapshot) -> UnitRow:
         pm_collectives=sum(entry.proposed(o, NomineeKind.COLLECTIVE) for o in others),
         pm_individuals=sum(entry.proposed(o, NomineeKind.INDIVIDUAL) for o in others),
         open_errors=cur.errors if cur and not cur.accepted else 0,
+        warnings=cur.warnings if cur else 0,
     )
 
 

@@ -76,6 +76,7 @@ def _entry(s: Submission, errors: Sequence[str]) -> SubmissionEntry:
         errors=s.errors,
         warnings=s.warnings,
         error_messages=tuple(errors),
+        message_id=s.inbound_message_id,
     )
 
 
@@ -232,3 +233,18 @@ def unit_history(session: Session, campaign: Campaign, unit_code: str) -> UnitHi
             for m in replies
         ),
     )
+
+
+def last_replies(session: Session, message_ids: Sequence[int]) -> dict[int, ReplyEntry]:
+    """The latest mail sent in answer to each of these inbound messages, in one query."""
+    latest: dict[int, ReplyEntry] = {}
+    if message_ids:
+        for m in session.exec(
+            select(OutboundMail)
+            .where(col(OutboundMail.inbound_message_id).in_(message_ids))
+            .order_by(col(OutboundMail.id))
+        ).all():
+            latest[m.inbound_message_id or 0] = ReplyEntry(
+                m.id or 0, m.kind, m.subject, MailState(m.state), m.created_at, m.sent_at
+            )
+    return latest
