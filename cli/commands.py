@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,10 +33,9 @@ from cli.loading import AtOption, fail, load_app, moment
 from cli.users import users_app
 from desk.serve import serve, serve_in_background
 from domain.wording import outcome_label, status_label
-from pipeline.mailbox import MailboxUnavailable
 from service import mailings
+from service.health import run_checks
 from storage import inbound, outbox
-from storage.db import ping
 
 
 class _Commands(TyperGroup):
@@ -138,22 +138,22 @@ app.add_typer(users_app, name="user")
 
 
 @app.command()
-def health(ctx: typer.Context) -> None:
-    """Kiểm tra cơ sở dữ liệu và đăng nhập hộp thư (mã thoát 0 nếu ổn)."""
-    application = load_app(ctx)
-    problems = []
-    try:
-        ping(application.engine)
-    except Exception as err:
-        problems.append(f"Không kết nối được cơ sở dữ liệu: {err}")
-    try:
-        with application.mailbox():
-            pass
-    except MailboxUnavailable as err:
-        problems.append(f"Không mở được hộp thư: {err.reason}.")
-    if problems:
-        raise fail("\n".join(problems), code=1)
-    typer.echo("Ổn: cơ sở dữ liệu và hộp thư đều truy cập được.")
+def health(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON cho máy giám sát.")] = False,
+) -> None:
+    """Kiểm tra những gì dịch vụ cần: cơ sở dữ liệu, hộp thư, máy chủ gửi thư, lịch chạy (mã thoát 0 nếu ổn)."""
+    checks = run_checks(load_app(ctx))
+    healthy = all(c.ok for c in checks)
+    if as_json:
+        typer.echo(
+            json.dumps({"ok": healthy, "checks": [asdict(c) for c in checks]}, ensure_ascii=False)
+        )
+    else:
+        for c in checks:
+            typer.echo(f"{'Ổn ' if c.ok else 'LỖI'}  {c.detail}")
+    if not healthy:
+        raise typer.Exit(1)
 
 
 @app.command()

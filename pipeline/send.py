@@ -8,6 +8,7 @@ happened, is `service.outbox`'s job.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -163,6 +164,15 @@ class SmtpTransport:
             raise UncertainDelivery(f"{type(err).__name__}: {err}") from err
         if code != 250:
             raise smtplib.SMTPDataError(code, reply)
+
+    def check(self) -> None:
+        """Connect (and log in, when configured), then leave: for `intake health`."""
+        try:
+            conn = self._connect()
+        except (smtplib.SMTPException, OSError) as err:
+            raise _classify(err) from err
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            conn.quit()
 
     def _drop(self) -> None:
         if self._conn is not None:

@@ -82,3 +82,15 @@ def last_job_runs(session: Session) -> list[JobRun]:
             select(JobRun).join(latest, col(JobRun.id) == latest.c.id).order_by(col(JobRun.job))
         ).all()
     )
+
+
+def last_successful_run(session: Session, job: str) -> JobRun | None:
+    return session.exec(
+        select(JobRun)
+        .where(JobRun.job == job, JobRun.outcome == JobOutcome.OK)
+        .order_by(col(JobRun.id).desc())
+    ).first()
+
+
+def has_runs(session: Session, job: str) -> bool:
+    return session.exec(select(JobRun.id).where(JobRun.job == job)).first() is not None

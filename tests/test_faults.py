@@ -5,6 +5,7 @@ every reply due sent exactly once, the mailbox folders in agreement with the dat
 
 from __future__ import annotations
 
+import json
 import socket
 import sqlite3
 import threading
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 
 import scheduler
 from cli import app, load_app_from
-from domain.kinds import MailState
+from domain.kinds import JobOutcome, MailState
 from storage.db import make_engine
 from storage.models import JobRun, OutboundMail
 from tests.conftest import Servers, write_config
@@ -303,3 +304,37 @@ def test_an_smtp_server_that_stalls_after_the_data_is_never_sent_twice(
     resent = CliRunner().invoke(app, ["--config", str(servers.config), "resend", "1"])
     assert resent.exit_code == 0, resent.output
     invariants_hold(servers, 1, replies)
+
+
+def test_health_fails_with_smtp_down_and_with_a_dead_scheduler(
+    servers: Servers, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    runner = CliRunner()
+    ok = runner.invoke(app, ["--config", str(servers.config), "health", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert {c["name"]: c["ok"] for c in json.loads(ok.output)["checks"]} == {
+        "database": True, "mailbox": True, "smtp": True, "poll": True, "deliver": True,
+    }  # fmt: skip
+    down = runner.invoke(
+        app, ["--config", str(through(servers, tmp_path, smtp_port=free_port())), "health"]
+    )
+    assert down.exit_code == 1
+    assert "LỖI  Máy chủ gửi thư 127.0.0.1" in down.output
+    # `intake run` recorded a poll long ago and none since: its scheduler is gone.
+    with Session(make_engine(servers.db_url)) as session:
+        session.add(
+            JobRun(
+                job="poll", started_at=datetime.now(UTC) - timedelta(hours=2), outcome=JobOutcome.OK
+            )
+        )
+        session.commit()
+    stale = runner.invoke(app, ["--config", str(servers.config), "health", "--json"])
+    assert stale.exit_code == 1
+    checks = {c["name"]: c for c in json.loads(stale.output)["checks"]}
+    assert not checks["poll"]["ok"] and "bộ lập lịch" in checks["poll"]["detail"]
+    with Session(make_engine(servers.db_url)) as session:
+        session.add(JobRun(job="poll", started_at=datetime.now(UTC), outcome=JobOutcome.OK))
+        session.commit()
+    assert runner.invoke(app, ["--config", str(servers.config), "health"]).exit_code == 0
