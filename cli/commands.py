@@ -171,7 +171,22 @@ def check(ctx: typer.Context) -> None:
         f"Thời hạn: {c.deadline.stated}, tức đến {c.last_moment_text}; nộp muộn: "
         + ("từ chối" if c.deadline.late_policy == "reject" else "tiếp nhận và đánh dấu")
     )
-    typer.echo("Cấu hình hợp lệ.")
+    warnings = []
+    if c.allocation.illustrative:
+        warnings.append(
+            "Bảng phân bổ trong tệp chiến dịch vẫn là số liệu minh họa (illustrative = true): "
+            "nhập bảng phân bổ thật trước khi nhận hồ sơ."
+        )
+    s = application.settings
+    for where, section, env in (
+        ("hộp thư", s.mailbox.imap, "INTAKE_MAILBOX__IMAP__PASSWORD"),
+        ("máy chủ gửi thư", s.outgoing.smtp if s.outgoing.smtp and s.outgoing.smtp.username else None, "INTAKE_OUTGOING__SMTP__PASSWORD"),
+    ):  # fmt: skip
+        if section is not None and section.password is None and section.password_file is None:
+            warnings.append(f"Chưa có mật khẩu {where}: đặt {env} hoặc {env}_FILE.")
+    for warning in warnings:
+        typer.secho(f"Cảnh báo: {warning}", fg=typer.colors.YELLOW)
+    typer.echo("Cấu hình hợp lệ." + (f" ({len(warnings)} cảnh báo)" if warnings else ""))
 
 
 @app.command()

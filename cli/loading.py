@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from config.campaign import CampaignError, load_campaign
-from config.settings import load_settings
+from config.settings import SettingsError, load_settings
 from service.runtime import App
 from storage.db import open_database
 
@@ -50,15 +51,25 @@ def load_app_from(path: Path) -> App:
         campaign = load_campaign(settings.campaign_file)
     except FileNotFoundError as err:
         raise fail(str(err)) from None
-    except ValidationError as err:
-        lines = "\n".join(f"  - {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        raise fail(f"Tệp cấu hình {path} không hợp lệ:\n{lines}") from None
-    except CampaignError as err:
+    except (SettingsError, CampaignError) as err:
         raise fail(str(err)) from None
     database = settings.database
-    application = App(
-        settings, campaign, open_database(database.url, database.lock_timeout_seconds)
-    )
+    try:
+        engine = open_database(database.url, database.lock_timeout_seconds)
+    except OSError as err:  # its folder cannot be made or written (permissions, a file there…)
+        raise fail(
+            f"Không tạo được cơ sở dữ liệu {make_url(database.url).database}: thư mục "
+            f"{err.filename} không ghi được ({err.strerror}; mục database.url trong {path}). "
+            "Chọn thư mục khác hoặc cấp quyền ghi cho người dùng chạy dịch vụ."
+        ) from None
+    except OperationalError as err:
+        if make_url(database.url).get_backend_name() != "sqlite":
+            raise  # a server that does not answer: the commands say so (exit 1)
+        raise fail(
+            f"Không mở được cơ sở dữ liệu {make_url(database.url).database} (mục database.url "
+            f"trong {path}): {err.orig}. Kiểm tra thư mục có ghi được và tệp không bị hỏng."
+        ) from None
+    application = App(settings, campaign, engine)
     # The crash harness measures its kill points from this line.
     logging.getLogger(__name__).info("ready: campaign %s, database migrated", campaign.code)
     return application

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
+from config.errors import describe_toml_error, describe_validation_error
 from domain.campaign import Campaign
 
 
@@ -81,26 +82,11 @@ def _semantic_problems(c: Campaign) -> list[str]:
     return problems
 
 
-def _describe_validation_error(err: ValidationError) -> list[str]:
-    problems = []
-    for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "(gốc)"
-        if e["type"] == "missing":
-            problems.append(f"Thiếu mục '{where}'.")
-        elif e["type"] == "extra_forbidden":
-            problems.append(f"Mục '{where}' không được hỗ trợ (kiểm tra chính tả).")
-        else:
-            problems.append(
-                f"Mục '{where}' không hợp lệ: {e['msg']} (giá trị: {e.get('input')!r})."
-            )
-    return problems
-
-
 def parse_campaign(data: dict[str, object], source: str = "<dữ liệu>") -> Campaign:
     try:
         campaign = Campaign.model_validate(data)
     except ValidationError as err:
-        raise CampaignError(source, _describe_validation_error(err)) from None
+        raise CampaignError(source, describe_validation_error(err)) from None
     problems = _semantic_problems(campaign)
     if problems:
         raise CampaignError(source, problems)
@@ -113,5 +99,5 @@ def load_campaign(path: Path) -> Campaign:
     except FileNotFoundError:
         raise CampaignError(str(path), ["Không tìm thấy tệp."]) from None
     except tomllib.TOMLDecodeError as err:
-        raise CampaignError(str(path), [f"Sai cú pháp TOML: {err}"]) from None
+        raise CampaignError(str(path), [describe_toml_error(err)]) from None
     return parse_campaign(data, str(path))

@@ -9,17 +9,30 @@ written explicitly (loopback test servers).
 
 from __future__ import annotations
 
+import tomllib
 from datetime import time
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from config.errors import ConfigurationError, describe_toml_error, describe_validation_error
 
 Security = Literal["tls", "starttls", "plain"]
 
@@ -130,6 +143,23 @@ class OutgoingSettings(_Section):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite:///var/intake.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, url: str) -> str:
+        try:
+            backend = make_url(url).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                'không đọc được địa chỉ cơ sở dữ liệu; dạng đúng: "sqlite:///var/intake.db" hoặc '
+                '"postgresql+psycopg://người-dùng@máy/tên-csdl"'
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f'loại cơ sở dữ liệu "{backend}" chưa được hỗ trợ (chỉ sqlite, postgresql)'
+            )
+        return url
+
     # How long to wait for a lock another program holds before the cycle gives up (and the next
     # one tries again).
     lock_timeout_seconds: float = Field(default=30, gt=0)
@@ -186,10 +216,28 @@ class Settings(BaseSettings):
     desk: DeskSettings = DeskSettings()
 
 
+class SettingsError(ConfigurationError):
+    def __init__(self, source: str, problems: list[str]) -> None:
+        super().__init__("cấu hình", source, problems)
+
+
 def load_settings(path: Path) -> Settings:
-    """Settings from `path` overlaid by the environment."""
+    """Settings from `path` overlaid by the environment; `SettingsError` says what is wrong."""
     if not path.is_file():
         raise FileNotFoundError(f"Không tìm thấy tệp cấu hình {path}")
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(str(path), [describe_toml_error(err)]) from None
+    except UnicodeDecodeError:
+        raise SettingsError(str(path), ["Tệp không phải văn bản UTF-8."]) from None
+    try:
+        return _load(path)
+    except ValidationError as err:
+        raise SettingsError(str(path), describe_validation_error(err)) from None
+
+
+def _load(path: Path) -> Settings:
 
     class _FromFile(Settings):
         @classmethod

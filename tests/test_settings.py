@@ -37,3 +37,48 @@ def test_a_mailbox_kind_needs_its_section(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match=r"needs a \[mailbox\.imap\] section"):
         load_settings(config)
+
+
+def test_configuration_errors_are_one_message_naming_file_line_and_key(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    demo = (ROOT / "config" / "demo.toml").read_text(encoding="utf-8")
+    campaign = f'campaign_file = "{ROOT / "config" / "campaigns" / "lai-chau-2021.toml"}"'
+    cases = {
+        "syntax": (campaign + '\n[mailbox\nkind = "imap"\n', "Sai cú pháp TOML ở dòng 2, cột 9"),
+        "unsupported": (demo.replace("sqlite:///var/demo/intake.db", "mysql://x/y"), "Mục 'database.url' không hợp lệ: loại cơ sở dữ liệu \"mysql\" chưa được hỗ trợ"),
+        "unreadable": (demo.replace("sqlite:///var/demo/intake.db", "not a url"), "Mục 'database.url' không hợp lệ: không đọc được địa chỉ cơ sở dữ liệu"),
+        "unwritable": (demo.replace("sqlite:///var/demo/intake.db", f"sqlite:///{tmp_path}/a-file/intake.db"), "không ghi được"),
+        "translated": (campaign + '\n[mailbox]\nkind = "pop3"\nbatch_sise = 5\n[outgoing]\nkind = "file"\nfile_dir = "x"\n', "phải là 'imap' hoặc 'maildir'"),
+    }  # fmt: skip
+    (tmp_path / "a-file").write_text("not a folder")
+    for name, (text, expected) in cases.items():
+        config = tmp_path / f"{name}.toml"
+        config.write_text(
+            text.replace('"config/campaigns/', f'"{ROOT}/config/campaigns/'), encoding="utf-8"
+        )
+        result = CliRunner().invoke(app, ["--config", str(config), "check"])
+        assert result.exit_code == 2, (name, result.output)
+        assert expected in result.output, (name, result.output)
+        assert "Traceback" not in result.output and str(config) in result.output
+        assert len(result.output.strip().splitlines()) <= 4, (name, result.output)
+
+
+def test_check_warns_of_a_missing_password_and_an_illustrative_allocation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+    from tests.conftest import write_config
+
+    config = write_config(
+        tmp_path, imap_port=1, user="u", smtp_port=1, db_url=f"sqlite:///{tmp_path / 'x.db'}"
+    )
+    monkeypatch.delenv("INTAKE_MAILBOX__IMAP__PASSWORD", raising=False)
+    result = CliRunner().invoke(app, ["--config", str(config), "check"])
+    assert result.exit_code == 0, result.output
+    assert "Cảnh báo: Bảng phân bổ trong tệp chiến dịch vẫn là số liệu minh họa" in result.output
+    assert "Cảnh báo: Chưa có mật khẩu hộp thư: đặt INTAKE_MAILBOX__IMAP__PASSWORD" in result.output
