@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 from dataclasses import asdict
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,8 +28,10 @@ from sqlmodel import Session
 from typer.core import TyperGroup
 
 import scheduler
+from cli import logs
 from cli import status as status_view
 from cli.loading import AtOption, fail, load_app, moment
+from cli.logs import LogFormat
 from cli.users import users_app
 from desk.serve import serve, serve_in_background
 from domain.wording import outcome_label, status_label
@@ -56,6 +58,7 @@ class _Commands(TyperGroup):
 
 app = typer.Typer(
     cls=_Commands,
+    invoke_without_command=True,
     add_completion=False,
     no_args_is_help=True,
     help="Tiếp nhận hồ sơ đề nghị khen thưởng qua thư điện tử.",
@@ -69,14 +72,26 @@ def main_options(
         Path,
         typer.Option("--config", "-c", envvar="INTAKE_CONFIG", help="Tệp cấu hình TOML."),
     ] = Path("intake.toml"),
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Ghi nhật ký chi tiết.")] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose", "-v", count=True, help="Ghi nhật ký chi tiết (-vv: cả của các thư viện)."
+        ),
+    ] = 0,
+    log_format: Annotated[
+        LogFormat, typer.Option("--log-format", help="text, hoặc json cho hệ thống thu nhật ký.")
+    ] = LogFormat.TEXT,
+    version: Annotated[
+        bool, typer.Option("--version", help="In phiên bản rồi thoát.", is_eager=True)
+    ] = False,
 ) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter on every start
+    if version:
+        typer.echo(f"intake {metadata.version('sonv-intake')}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+    logs.configure(verbose, log_format)
     os.umask(0o077)  # the database, stored files and written mail: readable by this user only
     ctx.obj = config
 
@@ -85,7 +100,8 @@ def main_options(
 def poll(ctx: typer.Context) -> None:
     """Chạy một lượt: lấy thư mới, xử lý, phân loại thư, rồi gửi thư trả lời."""
     application = load_app(ctx)
-    report = application.poll()
+    with logs.progress_on_terminal("Đang xử lý thư") as progress:
+        report = application.poll(progress)
     if report.mailbox_busy:
         typer.echo("Một phiên bản khác đang lấy thư; lượt này chỉ xử lý các thư đã lưu.")
     handled = ", ".join(f"{n} {outcome_label(k)}" for k, n in report.outcomes.items()) or "không có"

@@ -25,7 +25,8 @@ class Reminder:
 
     @property
     def key(self) -> str:
-        return f"{self.entry.unit.code}/{self.days_before}d"
+        when = "manual" if self.days_before is None else f"{self.days_before}d"
+        return f"{self.entry.unit.code}/{when}"
 
     def dispatch_key(self, now: datetime) -> str:
         """What makes it once-only: the offset, or the moment the operator asked for it."""

@@ -21,6 +21,7 @@ while the stored messages are still processed and the outbox still delivered.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
@@ -36,7 +37,11 @@ log = logging.getLogger(__name__)
 
 
 def poll_once(
-    engine: Engine, ctx: Context, mailbox: Mailbox, now: datetime | None = None
+    engine: Engine,
+    ctx: Context,
+    mailbox: Mailbox,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PollReport:
     """Fetch new mail, process what is stored, file handled mail away. Replies are queued, not
     sent: the outbox has its own job (`service.outbox.deliver_due`), so SMTP never holds intake.
@@ -59,7 +64,7 @@ def poll_once(
         else:
             report.mailbox_busy = True
             log.info("another instance is fetching; processing what is stored")
-    process_pending(engine, ctx, report, moment)
+    process_pending(engine, ctx, report, moment, progress)
     if not report.problems:
         with locks.exclusive(engine, locks.MAILBOX) as held:
             try:

@@ -113,6 +113,12 @@ def fetch_into_ledger(engine: Engine, ctx: Context, mailbox: Mailbox, report: Po
                 )
             session.commit()
         report.fetched += count
+        log.info(
+            "fetched batch: %d new of %d, cursor at UID %s",
+            count,
+            len(batch),
+            next_cursor.last_uid if next_cursor else "-",
+        )
 
 
 def file_handled(engine: Engine, mailbox: Mailbox) -> int:

@@ -9,6 +9,8 @@ and quarantined after `schedule.max_processing_attempts`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
@@ -48,7 +50,7 @@ from service.outbox import queue_email
 from storage import inbound, outbox, submissions
 from storage.db import claiming_session
 from storage.files import StorageUnavailable
-from storage.models import InboundMessage
+from storage.models import InboundMessage, OutboundMail
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +123,7 @@ def _handle_submission(
     facts: Facts,
     decision: Decision,
     now: datetime,
-) -> None:
+) -> Processed:
     campaign = ctx.campaign
     unit = campaign.unit_by_sender[mail.from_address]
     received_at = message.received_at or message.fetched_at
@@ -156,8 +158,9 @@ def _handle_submission(
         message,
         inbound.Handled(decision.rule, decision.outcome, detail, ctx.folder(folder)),
     )
+    handled = Processed(decision.rule, unit.code, tuple(sorted({f.code for f in verdict.findings})))
     if kind is None:
-        return
+        return handled
     reply = SubmissionReply(
         campaign=campaign,
         unit=unit,
@@ -175,7 +178,7 @@ def _handle_submission(
         several_files=len(extraction.list_files) > 1,
     )
     answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
-    queue_email(session, answer, kind, message.id)
+    return replace(handled, reply=queue_email(session, answer, kind, message.id))
 
 
 def _compose_answer(
@@ -198,7 +201,19 @@ def _compose_answer(
     raise AssertionError(f"no composer for {kind}")
 
 
-def process_message(session: Session, ctx: Context, message: InboundMessage, now: datetime) -> None:
+@dataclass(frozen=True)
+class Processed:
+    """What handling a message did, for its log line (no nominee data: codes and numbers)."""
+
+    rule: str
+    unit: str = "-"
+    codes: tuple[str, ...] = ()
+    reply: OutboundMail | None = None
+
+
+def process_message(
+    session: Session, ctx: Context, message: InboundMessage, now: datetime
+) -> Processed:
     """Decide what a stored message is and store the outcome (and its reply) in `session`."""
     stored = inbound.stored_raw(session, message.id or 0)
     too_large = message.size > ctx.settings.mailbox.max_message_bytes
@@ -217,8 +232,7 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
     facts = gather_facts(session, ctx, message, mail, now)
     decision = triage(facts)
     if decision.is_submission:
-        _handle_submission(session, ctx, message, mail, facts, decision, now)
-        return
+        return _handle_submission(session, ctx, message, mail, facts, decision, now)
     kind, detail = _allowed(facts, decision.reply, decision.detail)
     inbound.mark_handled(
         session,
@@ -232,10 +246,18 @@ def process_message(session: Session, ctx: Context, message: InboundMessage, now
         ),
     )
     if kind is not None:
-        queue_email(session, _compose_answer(ctx, kind, message, mail, now), kind, message.id)
+        answer = _compose_answer(ctx, kind, message, mail, now)
+        return Processed(decision.rule, reply=queue_email(session, answer, kind, message.id))
+    return Processed(decision.rule)
 
 
-def process_pending(engine: Engine, ctx: Context, report: PollReport, now: datetime) -> None:
+def process_pending(
+    engine: Engine,
+    ctx: Context,
+    report: PollReport,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Handle every stored message that needs it, each under its own claim, so several
     instances share a backlog and none handles a message another has."""
     max_attempts = ctx.settings.schedule.max_processing_attempts
@@ -247,9 +269,20 @@ def process_pending(engine: Engine, ctx: Context, report: PollReport, now: datet
             if message is None:
                 continue  # another instance is on it, or has finished it
             try:
-                process_message(session, ctx, message, now)
+                done = process_message(session, ctx, message, now)
                 session.commit()
                 report.outcomes[str(message.outcome)] += 1
+                log.info(
+                    "message %s: unit=%s outcome=%s rule=%s findings=%s reply=%s",
+                    message_id,
+                    done.unit,
+                    message.outcome,
+                    done.rule,
+                    ",".join(done.codes) or "-",
+                    done.reply.id if done.reply else "-",
+                )
+                if progress is not None:
+                    progress(pending.index(message_id) + 1, len(pending))
             except (OperationalError, InterfaceError):
                 # The database, not the message: stop the cycle without counting an attempt,
                 # or a long lock would quarantine good mail.

@@ -6,6 +6,7 @@ so the scheduler, the operator's commands and the tests run exactly the same cod
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -47,8 +48,8 @@ class App:
         s = self.settings.outgoing
         return open_transport(s, s.smtp.secret() if s.smtp else None)
 
-    def poll(self) -> PollReport:
-        return poll_once(self.engine, self.context, self.mailbox())
+    def poll(self, progress: Callable[[int, int], None] | None = None) -> PollReport:
+        return poll_once(self.engine, self.context, self.mailbox(), progress=progress)
 
     def deliver(self) -> DeliveryReport:
         return deliver_due(

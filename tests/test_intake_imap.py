@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from datetime import timedelta
 from email.message import EmailMessage
@@ -37,7 +38,7 @@ from service.outbox import deliver_due
 from storage.db import make_engine
 from storage.models import InboundMessage, NomineeRecord, Submission
 from tests.conftest import Servers, vn, write_config
-from tests.servers import SmtpServer
+from tests.servers import PASSWORD, SmtpServer
 
 pytestmark = pytest.mark.integration
 
@@ -565,3 +566,39 @@ def test_the_acknowledgement_reads_every_nominee_back_with_sheet_and_row(
     assert "(3):" in listed and "(1):" in listed  # three individuals, one collective
     html = ack.get_body(("html",))
     assert html is not None and "Danh sách đã ghi nhận" in str(html.get_content())
+
+
+def test_the_operator_can_follow_a_poll_line_by_line_without_nominee_data(
+    servers: Servers,
+) -> None:
+    import subprocess
+    import sys
+
+    servers.append(snv_submission(individuals=2), vn(20))
+    servers.append(build_email(sender="ai.do@gmail.com", subject="Hỏi thăm"), vn(20))
+    command = [
+        str(Path(sys.executable).parent / "intake"),
+        "--log-format",
+        "json",
+        "--config",
+        str(servers.config),
+        "poll",
+    ]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD},
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    messages = [entry["message"] for entry in lines if entry["message"].startswith("message ")]
+    assert len(messages) == 2
+    assert "unit=SNV outcome=submission" in messages[0] and "reply=" in messages[0]
+    assert "outcome=unknown_sender" in messages[1]
+    assert any(entry["message"].startswith("fetched batch: 2 new") for entry in lines)
+    assert all(
+        re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$", e["time"]) for e in lines
+    )
+    assert not any(e["logger"].startswith(("imaplib", "mailparser", "alembic")) for e in lines)
+    assert "Trần Thị" not in done.stderr  # no nominee's name in any log line
