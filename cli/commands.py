@@ -307,6 +307,10 @@ def export(
     at: AtOption = None,
 ) -> None:
     """Ghi bảng tổng hợp danh sách đề nghị khen thưởng ra tệp Excel."""
+    if path.suffix.lower() != ".xlsx":
+        raise fail(
+            f'Bảng tổng hợp là tệp Excel: ghi vào một tệp có đuôi .xlsx (không phải "{path}").'
+        )
     application = load_app(ctx)
     shown = mailings.preview_digest(
         application.engine, application.context, moment(application, at)

@@ -51,10 +51,11 @@ class JsonFormatter(logging.Formatter):
 
 def configure(verbosity: int, log_format: LogFormat) -> None:
     """0: our INFO lines; 1 (-v): our DEBUG lines; 2 (-vv): everyone's DEBUG lines."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format is LogFormat.JSON else TextFormatter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    if not root.handlers:  # as logging.basicConfig: a host's handlers (pytest's, say) stay
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter() if log_format is LogFormat.JSON else TextFormatter())
+        root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbosity >= 2 else logging.WARNING)
     for name in OURS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 1 else logging.INFO)

@@ -108,13 +108,19 @@ def status_data(application: App) -> dict[str, Any]:
     }
 
 
+def _vietnamese(iso: str | None) -> str:
+    """An ISO moment from the JSON as the table shows it: '14:05 24/05/2021'."""
+    return datetime.fromisoformat(iso).strftime("%H:%M %d/%m/%Y") if iso else ""
+
+
 def status_table(data: dict[str, Any], c: Campaign) -> str:
     """The status as the operator reads it in a terminal."""
     lines: list[str] = []
     out = lines.append
     allocated = c.allocation.award
     out(f"{c.title}\nThời hạn: {c.deadline.stated} ({c.last_moment_text})\n")
-    header = f"{'Mã':<14}{'Đơn vị':<36}{'Lần':>4}  {'Trạng thái':<22}{'Nhận lúc':<18}{'Tập thể':>9}{'Cá nhân':>9}{'TTg':>6}{'Lỗi':>5}"
+    width = max((len(u["name"]) for u in data["units"]), default=10) + 2  # names whole
+    header = f"{'Mã':<14}{'Đơn vị':<{width}}{'Lần':>4}  {'Trạng thái':<22}{'Nhận lúc':<18}{'Tập thể':>9}{'Cá nhân':>9}{'TTg':>6}{'Lỗi':>5}"
     out(header)
     out("-" * len(header))
     other_awards = [code for code in c.awards if code != allocated]
@@ -123,7 +129,7 @@ def status_table(data: dict[str, Any], c: Campaign) -> str:
         alloc = u["allocation"]
         if cur is None:
             out(
-                f"{u['code']:<14}{u['name'][:35]:<36}{'-':>4}  {status_label(None):<22}{'':<18}"
+                f"{u['code']:<14}{u['name']:<{width}}{'-':>4}  {status_label(None):<22}{'':<18}"
                 f"{'0/' + str(alloc['collectives']):>9}{'0/' + str(alloc['individuals']):>9}{'':>6}{'':>5}"
             )
             continue
@@ -131,9 +137,9 @@ def status_table(data: dict[str, Any], c: Campaign) -> str:
         pm = sum(
             cur["proposed"][code][k] for code in other_awards for k in ("collective", "individual")
         )
-        received = (cur["received_at"] or "")[:16].replace("T", " ")
+        received = _vietnamese(cur["received_at"])
         out(
-            f"{u['code']:<14}{u['name'][:35]:<36}{cur['version']:>4}  {status_label(cur['status']):<22}{received:<18}"
+            f"{u['code']:<14}{u['name']:<{width}}{cur['version']:>4}  {status_label(cur['status']):<22}{received:<18}"
             f"{str(p['collective']) + '/' + str(alloc['collectives']):>9}"
             f"{str(p['individual']) + '/' + str(alloc['individuals']):>9}{pm:>6}{cur['errors']:>5}"
         )
@@ -153,7 +159,7 @@ def status_table(data: dict[str, Any], c: Campaign) -> str:
     if data["jobs"]:
         out("\nLần chạy gần nhất của các việc theo lịch:")
         for j in data["jobs"]:
-            started = (j["started_at"] or "")[:16].replace("T", " ")
+            started = _vietnamese(j["started_at"])
             detail = f": {j['detail']}" if j["outcome"] == "failed" else ""
             out(f"  {job_label(j['job'])}: {started} – {job_outcome_label(j['outcome'])}{detail}")
     counts = data["outbox"]
