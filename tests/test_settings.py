@@ -82,3 +82,10 @@ def test_check_warns_of_a_missing_password_and_an_illustrative_allocation(
     assert result.exit_code == 0, result.output
     assert "Cảnh báo: Bảng phân bổ trong tệp chiến dịch vẫn là số liệu minh họa" in result.output
     assert "Cảnh báo: Chưa có mật khẩu hộp thư: đặt INTAKE_MAILBOX__IMAP__PASSWORD" in result.output
+
+
+def test_the_settings_reference_is_current() -> None:
+    from config.reference import reference
+
+    documented = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    assert documented == reference(), "run: python -m config.reference > docs/settings.md"
