@@ -13,6 +13,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --system --uid 10001 --create-home --home-dir /var/lib/intake intake
 
 WORKDIR /opt/intake
+# The same versions in every build: the lock (pip-compile, with hashes) first, then the project
+# itself without resolving anything again.
+COPY requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md scheduler.py ./
 COPY domain ./domain
 COPY config ./config
@@ -21,7 +25,7 @@ COPY storage ./storage
 COPY service ./service
 COPY desk ./desk
 COPY cli ./cli
-RUN pip install . && rm -rf /opt/intake/build
+RUN pip install --no-deps . && rm -rf /opt/intake/build
 
 USER intake
 WORKDIR /var/lib/intake
