@@ -108,6 +108,10 @@ def deliver_due(
             log.info("another sender holds the outbox; delivery left to it")
             return report
         _deliver(engine, transport, envelope_from, max_attempts, moment, due, report)
+    if report.sent or report.deferred or report.failed:
+        log.info(
+            "delivered: sent=%d deferred=%d failed=%d", report.sent, report.deferred, report.failed
+        )
     if report.unreachable:
         wait = breaker.trip()
         log.warning("SMTP server unreachable (%s); next try in %.0f s", report.unreachable, wait)

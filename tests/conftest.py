@@ -121,6 +121,28 @@ files_dir = "{directory / "files"}"
     return config
 
 
+def write_maildir_config(directory: Path, campaign_file: Path | str = CAMPAIGN_FILE) -> Path:
+    """The embedded default (a Maildir at `directory/mailbox`, replies as files, SQLite) in
+    `directory`: the demo's shape, for tests that run it from elsewhere."""
+    config = directory / "intake.toml"
+    config.write_text(
+        f"""campaign_file = "{campaign_file}"
+[mailbox]
+kind = "maildir"
+maildir = {{ path = "{directory / "mailbox"}" }}
+[outgoing]
+kind = "file"
+file_dir = "{directory / "outbox"}"
+[database]
+url = "sqlite:///{directory / "intake.db"}"
+[storage]
+files_dir = "{directory / "files"}"
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
 @pytest.fixture
 def servers(
     dovecot_server: Dovecot,

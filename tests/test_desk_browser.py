@@ -23,7 +23,7 @@ from desk.serve import server
 from domain.kinds import DeskRole
 from samples.demo_mailbox import write_maildir
 from storage import users
-from tests.conftest import CAMPAIGN_FILE, ROOT, unavailable
+from tests.conftest import CAMPAIGN_FILE, ROOT, unavailable, write_maildir_config
 from tests.servers import free_port
 from tests.test_faults import poll
 
@@ -36,22 +36,7 @@ DOCS = ROOT / "docs"
 def desk_url(tmp_path: Path) -> Iterator[str]:
     """The demo campaign processed into a new database, and the desk serving it on loopback."""
     write_maildir(tmp_path / "mailbox")
-    config = tmp_path / "intake.toml"
-    config.write_text(
-        f"""campaign_file = "{CAMPAIGN_FILE}"
-[mailbox]
-kind = "maildir"
-maildir = {{ path = "{tmp_path / "mailbox"}" }}
-[outgoing]
-kind = "file"
-file_dir = "{tmp_path / "outbox"}"
-[database]
-url = "sqlite:///{tmp_path / "intake.db"}"
-[storage]
-files_dir = "{tmp_path / "files"}"
-""",
-        encoding="utf-8",
-    )
+    config = write_maildir_config(tmp_path, CAMPAIGN_FILE)
     code, output = poll(config)
     assert code == 0, output
     application = load_app_from(config)

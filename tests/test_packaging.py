@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from samples.demo_mailbox import write_maildir
-from tests.conftest import CAMPAIGN_FILE, ROOT, Servers
+from tests.conftest import CAMPAIGN_FILE, ROOT, Servers, write_maildir_config
 
 pytestmark = pytest.mark.integration
 
@@ -49,22 +49,7 @@ def test_the_wheel_installed_elsewhere_runs_a_poll_on_the_demo_mailbox(tmp_path:
     assert "site-packages" in campaign and Path(campaign).is_file()
     work = tmp_path / "elsewhere"
     write_maildir(work / "mailbox")
-    config = work / "intake.toml"
-    config.write_text(
-        f"""campaign_file = "{campaign}"
-[mailbox]
-kind = "maildir"
-maildir = {{ path = "{work / "mailbox"}" }}
-[outgoing]
-kind = "file"
-file_dir = "{work / "outbox"}"
-[database]
-url = "sqlite:///{work / "intake.db"}"
-[storage]
-files_dir = "{work / "files"}"
-""",
-        encoding="utf-8",
-    )
+    config = write_maildir_config(work, campaign)
     intake = env_dir / "bin" / "intake"
     version = subprocess.run([str(intake), "--version"], capture_output=True, text=True, cwd=work)
     assert version.stdout.startswith("intake "), version.stderr
