@@ -7,6 +7,7 @@ into these models and checks it as a whole; everything else only reads them.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from typing import Literal
@@ -38,6 +39,8 @@ class Unit(_Strict):
     name: str
     kind: UnitKind
     senders: list[str] = Field(min_length=1)
+    # The first late instant for this unit when an officer extended its deadline (`amended`).
+    closes_at: datetime | None = None
 
     @field_validator("senders")
     @classmethod
@@ -146,14 +149,55 @@ class Campaign(_Strict):
         """The last calendar day (campaign time zone) on which a submission is on time."""
         return (self.closes_at - timedelta(microseconds=1)).date()
 
-    def reminder_due_at(self, days_before: int) -> datetime:
-        day = self.last_day - timedelta(days=days_before)
+    def closes_at_for(self, unit_code: str) -> datetime:
+        """The first instant at which this unit's submission is late: its extension, if any."""
+        unit = self.units_by_code.get(unit_code)
+        return unit.closes_at if unit is not None and unit.closes_at else self.closes_at
+
+    def last_day_for(self, unit_code: str) -> date:
+        return (
+            (self.closes_at_for(unit_code) - timedelta(microseconds=1)).astimezone(self.tz).date()
+        )
+
+    def reminder_due_at(self, days_before: int, unit_code: str | None = None) -> datetime:
+        last_day = self.last_day_for(unit_code) if unit_code else self.last_day
+        day = last_day - timedelta(days=days_before)
         return datetime.combine(day, self.reminders.at, tzinfo=self.tz)
 
     @property
     def last_moment_text(self) -> str:
         """The deadline as a person reads it, e.g. '23:59 ngày 25/05/2021, giờ Việt Nam'."""
         return deadline_text(self.closes_at - timedelta(minutes=1), self.tz)
+
+    def last_moment_text_for(self, unit_code: str) -> str:
+        """This unit's deadline as a person reads it (its extension, if it has one)."""
+        return deadline_text(self.closes_at_for(unit_code) - timedelta(minutes=1), self.tz)
+
+    def extended(self, unit_code: str) -> bool:
+        return self.closes_at_for(unit_code) != self.closes_at
+
+    def amended(
+        self, senders: Mapping[str, Sequence[str]], closes_at: Mapping[str, datetime]
+    ) -> Campaign:
+        """The campaign with officers' decisions applied: addresses registered for a unit, and
+        units whose deadline was extended. The file stays as it is; decisions live in the
+        database and are applied wherever a unit's senders or deadline are read."""
+        if not senders and not closes_at:
+            return self
+        units = [
+            u.model_copy(
+                update={
+                    "senders": [
+                        *u.senders,
+                        *(a for a in senders.get(u.code, ()) if a not in u.senders),
+                    ],
+                    "closes_at": closes_at.get(u.code, u.closes_at),
+                }
+            )
+            for u in self.units
+        ]
+        fields = {name: getattr(self, name) for name in type(self).model_fields}
+        return Campaign(**{**fields, "units": units})
 
     @cached_property
     def units_by_code(self) -> dict[str, Unit]:

@@ -184,6 +184,8 @@ class MailKind(StrEnum):
     TOO_LARGE = "too_large"
     DIGEST = "digest"
     REMINDER = "reminder"
+    # An officer's decision about a unit's dossier or deadline, told to the unit.
+    DECISION = "decision"
 
 
 class MailboxAction(StrEnum):
@@ -215,3 +217,25 @@ class DeskRole(StrEnum):
     @property
     def rank(self) -> int:
         return [DeskRole.VIEWER, DeskRole.OFFICER, DeskRole.ADMIN].index(self)
+
+
+class AuditAction(StrEnum):
+    """What an audit row records: an officer's decision, or something the service did by itself."""
+
+    # Decisions (a desk user or an operator, always with a reason).
+    ACCEPT_DESPITE_FINDINGS = "accept_despite_findings"
+    REJECT = "reject"
+    EXTEND_DEADLINE = "extend_deadline"
+    REGISTER_SENDER = "register_sender"
+    REPROCESS = "reprocess"
+    RESEND = "resend"
+    SELECT_NOMINEES = "select_nominees"
+    # What the service did ("hệ thống").
+    MESSAGE_HANDLED = "message_handled"
+    MAIL_SENT = "mail_sent"
+    MAIL_NOT_SENT = "mail_not_sent"  # refused for good, or uncertain
+    REMINDER_QUEUED = "reminder_queued"
+    DIGEST_QUEUED = "digest_queued"
+
+
+SYSTEM_ACTOR = "hệ thống"

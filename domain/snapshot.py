@@ -29,6 +29,8 @@ class SubmissionEntry:
     warnings: int
     error_messages: tuple[str, ...] = ()
     message_id: int = 0  # the inbound message it came in
+    decision_by: str = ""  # an officer who set its status by hand, and why
+    decision_reason: str = ""
 
     @property
     def accepted(self) -> bool:
@@ -41,6 +43,7 @@ class UnitEntry:
     current: SubmissionEntry | None
     submissions: int
     nominees: tuple[Nominee, ...] = ()  # those of the current submission
+    papers: tuple[PaperEntry, ...] = ()  # the current submission's files
 
     @property
     def accepted(self) -> bool:
@@ -83,6 +86,19 @@ class FailedMail:
 
 
 @dataclass(frozen=True)
+class Selected:
+    """A nominee the Department chose for a province-quota award; `nominee` is None when the
+    unit's current accepted list no longer has them (a person must look again)."""
+
+    award: str
+    unit_code: str
+    kind: NomineeKind
+    name: str
+    nominee: Nominee | None
+    selected_by: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     campaign: Campaign
     taken_at: datetime
@@ -92,6 +108,7 @@ class Snapshot:
     to_read: tuple[MessageEntry, ...] = ()
     not_processed: tuple[MessageEntry, ...] = ()
     failed_mail: tuple[FailedMail, ...] = ()
+    selected: tuple[Selected, ...] = ()
 
     def unit(self, code: str) -> UnitEntry:
         return next(u for u in self.units if u.unit.code == code)
@@ -99,6 +116,9 @@ class Snapshot:
     @property
     def accepted_units(self) -> tuple[UnitEntry, ...]:
         return tuple(u for u in self.units if u.accepted)
+
+    def selected_for(self, award: str) -> tuple[Selected, ...]:
+        return tuple(s for s in self.selected if s.award == award)
 
 
 @dataclass(frozen=True)
@@ -120,13 +140,20 @@ class ReplyEntry:
 
 
 @dataclass(frozen=True)
+class FindingEntry:
+    id: int
+    finding: Finding
+    waived: bool  # an officer accepted the submission despite it
+
+
+@dataclass(frozen=True)
 class VersionDetail:
     """One submission as the desk shows it: what was read, what was found, what came with it."""
 
     entry: SubmissionEntry
     message_id: int  # the inbound message, for its original .eml
     nominees: tuple[Nominee, ...]
-    findings: tuple[Finding, ...]
+    findings: tuple[FindingEntry, ...]
     papers: tuple[PaperEntry, ...]
 
 

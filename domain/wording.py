@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from domain.kinds import FileKind, JobOutcome, Outcome, SubmissionStatus
+from domain.kinds import AuditAction, FileKind, JobOutcome, Outcome, SubmissionStatus
 
 MOMENT = "%H:%M ngày %d/%m/%Y"
 SHORT_MOMENT = "%H:%M %d/%m"
@@ -133,3 +133,24 @@ def job_label(job: str) -> str:
 
 def job_outcome_label(outcome: JobOutcome | str) -> str:
     return _JOB_OUTCOME_LABELS.get(JobOutcome(outcome), str(outcome))
+
+
+_AUDIT_ACTION_LABELS = {
+    AuditAction.ACCEPT_DESPITE_FINDINGS: "tiếp nhận dù có lỗi",
+    AuditAction.REJECT: "không tiếp nhận",
+    AuditAction.EXTEND_DEADLINE: "gia hạn nộp",
+    AuditAction.REGISTER_SENDER: "đăng ký địa chỉ gửi",
+    AuditAction.REPROCESS: "xử lý lại thư",
+    AuditAction.RESEND: "gửi lại thư",
+    AuditAction.SELECT_NOMINEES: "lựa chọn đề nghị",
+    AuditAction.MESSAGE_HANDLED: "xử lý thư đến",
+    AuditAction.MAIL_SENT: "đã gửi thư",
+    AuditAction.MAIL_NOT_SENT: "không gửi được thư",
+    AuditAction.REMINDER_QUEUED: "thư nhắc hạn",
+    AuditAction.DIGEST_QUEUED: "bản tổng hợp",
+}
+
+
+def audit_action_label(action: AuditAction | str) -> str:
+    """What an audit row's action reads as: 'gia hạn nộp'."""
+    return _AUDIT_ACTION_LABELS[AuditAction(action)]

@@ -113,6 +113,7 @@ def reward_estimate(snapshot: Snapshot) -> list[RewardLine]:
     return lines
 
 
-def days_left(campaign: Campaign, now: datetime) -> int:
+def days_left(campaign: Campaign, now: datetime, unit_code: str | None = None) -> int:
     """Whole calendar days from today (campaign time zone) to the last day; negative once past."""
-    return (campaign.last_day - now.astimezone(campaign.tz).date()).days
+    last_day = campaign.last_day_for(unit_code) if unit_code else campaign.last_day
+    return (last_day - now.astimezone(campaign.tz).date()).days

@@ -5,6 +5,9 @@ and that morning). Only units without an accepted submission are reminded, never
 deadline, and only the most recent offset that is due: after an outage the unit gets the one
 reminder that is still useful, not all the ones it missed. Each (unit, offset) is sent once; the
 caller records that in the database in the same transaction that queues the mail.
+
+A unit whose deadline an officer extended is reminded against its own last day, and its keys
+carry that deadline, so the reminders it had for the old one do not stand in for the new ones.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
+from domain.campaign import Campaign
 from domain.snapshot import Snapshot, UnitEntry
 from pipeline.consolidate import days_left
 from pipeline.envelope import Envelope, addresses, compose
@@ -26,7 +30,9 @@ class Reminder:
     @property
     def key(self) -> str:
         when = "manual" if self.days_before is None else f"{self.days_before}d"
-        return f"{self.entry.unit.code}/{when}"
+        unit = self.entry.unit
+        extended = f"/{unit.closes_at:%Y%m%dT%H%M}" if unit.closes_at else ""
+        return f"{unit.code}{extended}/{when}"
 
     def dispatch_key(self, now: datetime) -> str:
         """What makes it once-only: the offset, or the moment the operator asked for it."""
@@ -35,20 +41,23 @@ class Reminder:
         return self.key
 
 
-def current_offset(snapshot: Snapshot, now: datetime) -> int | None:
-    """The most recent reminder offset that is due at `now`, or None (none yet, or too late)."""
-    c = snapshot.campaign
-    if now >= c.closes_at:
+def current_offset(campaign: Campaign, unit_code: str, now: datetime) -> int | None:
+    """The most recent reminder offset due at `now` against this unit's deadline, or None
+    (none yet, or too late)."""
+    if now >= campaign.closes_at_for(unit_code):
         return None
-    due = [d for d in c.reminders.days_before if c.reminder_due_at(d) <= now]
+    due = [
+        d for d in campaign.reminders.days_before if campaign.reminder_due_at(d, unit_code) <= now
+    ]
     return min(due) if due else None
 
 
 def due_reminders(snapshot: Snapshot, already_sent: set[str], now: datetime) -> list[Reminder]:
-    offset = current_offset(snapshot, now)
-    if offset is None:
-        return []
-    reminders = [Reminder(entry, offset) for entry in snapshot.units if not entry.accepted]
+    reminders = []
+    for entry in snapshot.units:
+        offset = current_offset(snapshot.campaign, entry.unit.code, now)
+        if offset is not None and not entry.accepted:
+            reminders.append(Reminder(entry, offset))
     return [r for r in reminders if r.key not in already_sent]
 
 
@@ -72,6 +81,6 @@ def compose_reminder(
         unit=unit,
         entry=reminder.entry,
         allocation=c.allocation_for(unit.code),
-        days=days_left(c, now),
-        late=now >= c.closes_at,
+        days=days_left(c, now, unit.code),
+        late=now >= c.closes_at_for(unit.code),
     )

@@ -203,7 +203,7 @@ def turnout_thresholds(s: Dossier) -> Iterator[Finding]:
 
 def on_time(s: Dossier) -> Iterator[Finding]:
     campaign = s.campaign
-    if s.received_at < campaign.closes_at:
+    if s.received_at < campaign.closes_at_for(s.unit.code):
         return
     reject = campaign.deadline.late_policy == "reject"
     department = campaign.department
@@ -211,7 +211,7 @@ def on_time(s: Dossier) -> Iterator[Finding]:
         "LATE_SUBMISSION",
         severity=Severity.ERROR if reject else Severity.WARNING,
         received=moment_text(s.received_at, campaign.tz),
-        deadline=campaign.last_moment_text,
+        deadline=campaign.last_moment_text_for(s.unit.code),
         stated=campaign.deadline.stated,
         late_fix=clause("late_rejected", office=department.office, department=department.name)
         if reject
@@ -275,5 +275,5 @@ def validate(
     return Verdict(
         tuple(sorted(findings, key=_order)),
         tuple(name for name, _ in RULES),
-        late=received_at >= campaign.closes_at,
+        late=received_at >= campaign.closes_at_for(unit.code),
     )

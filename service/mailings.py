@@ -16,14 +16,14 @@ from typing import TypeVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from domain.kinds import DispatchKind, JobOutcome, MailKind
+from domain.kinds import SYSTEM_ACTOR, AuditAction, DispatchKind, JobOutcome, MailKind
 from domain.snapshot import Snapshot
 from pipeline.digest import DigestView, build_digest, compose_digest, render_digest
 from pipeline.export import build_workbook
 from pipeline.remind import Reminder, compose_reminder, due_reminders
 from service.context import Context
 from service.outbox import queue_email
-from storage import dispatches, read_model
+from storage import audit, dispatches, read_model
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -87,7 +87,16 @@ def send_digest(engine: Engine, ctx: Context, now: datetime, *, again: bool = Fa
         message = compose_digest(
             view, recipients, ctx.settings.outgoing.from_name, build_workbook(snapshot)
         )
-        queue_email(session, message, MailKind.DIGEST)
+        mail = queue_email(session, message, MailKind.DIGEST)
+        session.flush()
+        audit.append(
+            session,
+            actor=SYSTEM_ACTOR,
+            action=AuditAction.DIGEST_QUEUED,
+            subject=audit.Subject("mail", mail.id or 0),
+            details={"key": key, "to": mail.recipient},
+            at=now,
+        )
         session.commit()
     log.info("digest %s queued for %s", key, ", ".join(recipients))
     return True
@@ -123,8 +132,18 @@ def send_reminders(
                 session, campaign.code, DispatchKind.REMINDER, reminder.dispatch_key(now), now
             ):
                 message = compose_reminder(reminder, snapshot, ctx.settings.outgoing.from_name, now)
-                queue_email(session, message, MailKind.REMINDER)
+                unit = reminder.entry.unit
+                mail = queue_email(session, message, MailKind.REMINDER, unit_code=unit.code)
                 queued.append(reminder)
+                session.flush()
+                audit.append(
+                    session,
+                    actor=SYSTEM_ACTOR,
+                    action=AuditAction.REMINDER_QUEUED,
+                    subject=audit.Subject("mail", mail.id or 0, unit.code),
+                    details={"key": reminder.dispatch_key(now), "to": mail.recipient},
+                    at=now,
+                )
         session.commit()
     if queued:
         log.info("reminders queued: %s", ", ".join(r.key for r in queued))

@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from domain.kinds import MailKind, MailState
+from domain.kinds import SYSTEM_ACTOR, AuditAction, MailKind, MailState
 from pipeline.envelope import message_bytes
 from pipeline.send import (
     PermanentFailure,
@@ -30,20 +30,25 @@ from pipeline.send import (
     Transport,
     UncertainDelivery,
 )
-from storage import locks, outbox
+from storage import audit, locks, outbox
 from storage.models import OutboundMail
 
 log = logging.getLogger(__name__)
 
 
 def queue_email(
-    session: Session, msg: EmailMessage, kind: MailKind, inbound_message_id: int | None = None
+    session: Session,
+    msg: EmailMessage,
+    kind: MailKind,
+    inbound_message_id: int | None = None,
+    unit_code: str = "",
 ) -> OutboundMail:
     """Put a composed message in the outbox (in the caller's transaction); sent by `deliver_due`."""
     recipients = [a.addr_spec.lower() for a in msg["To"].addresses]
     return outbox.queue_mail(
         session,
         inbound_message_id=inbound_message_id,
+        unit_code=unit_code,
         kind=kind,
         recipient=",".join(recipients),
         subject=str(msg["Subject"]),
@@ -120,6 +125,25 @@ def deliver_due(
     return report
 
 
+def _audit_delivery(session: Session, mail: OutboundMail) -> None:
+    """A mail's fate in the audit trail, in the commit that records it (a deferral is not one)."""
+    if mail.state not in (MailState.SENT, MailState.FAILED, MailState.UNCERTAIN):
+        return
+    audit.append(
+        session,
+        actor=SYSTEM_ACTOR,
+        action=AuditAction.MAIL_SENT if mail.state is MailState.SENT else AuditAction.MAIL_NOT_SENT,
+        subject=audit.Subject("mail", mail.id or 0, mail.unit_code),
+        details={
+            "kind": str(mail.kind),
+            "to": mail.recipient,
+            "subject": mail.subject,
+            "state": str(mail.state),
+            "error": mail.last_error,
+        },
+    )
+
+
 class _Claim:
     """The point of no return for one mail: claimed once (quick retries after a 4xx answer
     reach it again), committed every time, so "sending" is on disk before the end of data."""
@@ -151,6 +175,7 @@ def _deliver(
                 left.id,
                 left.recipient,
             )
+            _audit_delivery(session, left)
         session.commit()
     with transport:
         for mail_id in due:
@@ -185,10 +210,12 @@ def _deliver(
                     if isinstance(err, ServerUnreachable):
                         report.unreachable = str(err)
                         session.add(mail)
+                        _audit_delivery(session, mail)
                         session.commit()
                         return  # the breaker opens: the rest wait, untouched
                 else:
                     outbox.mark_sent(mail)
                     report.sent += 1
                 session.add(mail)
+                _audit_delivery(session, mail)
                 session.commit()

@@ -18,7 +18,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
-from domain.kinds import MailKind, MessageState, Severity, SubmissionStatus
+from domain.kinds import (
+    SYSTEM_ACTOR,
+    AuditAction,
+    MailKind,
+    MessageState,
+    Severity,
+    SubmissionStatus,
+)
 from domain.model import ParsedEmail
 from pipeline.annotate import annotated_copies
 from pipeline.examine import examine, looks_like_submission
@@ -47,8 +54,9 @@ from pipeline.triage import (
 )
 from service.context import Context, PollReport
 from service.outbox import queue_email
-from storage import inbound, outbox, submissions
+from storage import audit, inbound, outbox, submissions
 from storage.db import claiming_session
+from storage.decisions import effective_campaign
 from storage.files import StorageUnavailable
 from storage.models import InboundMessage, OutboundMail
 
@@ -178,7 +186,7 @@ def _handle_submission(
         several_files=len(extraction.list_files) > 1,
     )
     answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
-    return replace(handled, reply=queue_email(session, answer, kind, message.id))
+    return replace(handled, reply=queue_email(session, answer, kind, message.id, unit.code))
 
 
 def _compose_answer(
@@ -214,7 +222,30 @@ class Processed:
 def process_message(
     session: Session, ctx: Context, message: InboundMessage, now: datetime
 ) -> Processed:
-    """Decide what a stored message is and store the outcome (and its reply) in `session`."""
+    """Decide what a stored message is and store the outcome (and its reply) in `session`,
+    with its audit row last."""
+    # The officers' decisions (registered addresses, extended deadlines) apply to this message.
+    ctx = replace(ctx, campaign=effective_campaign(session, ctx.campaign))
+    done = _process(session, ctx, message, now)
+    audit.append(
+        session,
+        actor=SYSTEM_ACTOR,
+        action=AuditAction.MESSAGE_HANDLED,
+        subject=audit.Subject("message", message.id or 0, "" if done.unit == "-" else done.unit),
+        details={
+            "outcome": str(message.outcome),
+            "rule": done.rule,
+            "from": message.from_address,
+            "detail": message.outcome_detail,
+            "findings": list(done.codes),
+            "reply": done.reply.id if done.reply else None,
+        },
+        at=now,
+    )
+    return done
+
+
+def _process(session: Session, ctx: Context, message: InboundMessage, now: datetime) -> Processed:
     stored = inbound.stored_raw(session, message.id or 0)
     too_large = message.size > ctx.settings.mailbox.max_message_bytes
     if too_large:  # its head is enough: what a person needs is who sent it, and the limit

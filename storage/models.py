@@ -108,6 +108,9 @@ class Submission(SQLModel, table=True):
     warnings: int = 0
     rules_run: str = ""
     created_at: datetime = Field(default_factory=utcnow)
+    # An officer's decision on this version (accepted despite findings, or rejected): who, why.
+    decision_by: str = ""
+    decision_reason: str = Field(default="", sa_type=Text)
 
 
 class NomineeRecord(SQLModel, table=True):
@@ -155,6 +158,7 @@ class FindingRecord(SQLModel, table=True):
     row: int | None = None
     column: str | None = None
     value: str | None = Field(default=None, sa_type=Text)
+    waived: bool = False  # an officer accepted the submission despite this finding
 
 
 class OutboundMail(SQLModel, table=True):
@@ -165,6 +169,7 @@ class OutboundMail(SQLModel, table=True):
     )
     kind: MailKind = Field(sa_type=AutoString)
     recipient: str = Field(index=True)  # addresses, comma-separated
+    unit_code: str = Field(default="", index=True)  # the unit it goes to, when it goes to one
     subject: str
     message_id: str = Field(unique=True)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
@@ -240,3 +245,75 @@ class DeskUser(SQLModel, table=True):
     role: DeskRole = Field(sa_type=AutoString)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class DeadlineExtension(SQLModel, table=True):
+    """An officer gave one unit more time: the latest row per unit is its deadline."""
+
+    __tablename__ = "deadline_extension"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_code: str
+    unit_code: str = Field(index=True)
+    closes_at: datetime  # the first late instant
+    decided_by: str
+    reason: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SenderRegistration(SQLModel, table=True):
+    """An address an officer recognised as a unit's, besides those in the campaign file."""
+
+    __tablename__ = "sender_registration"
+    __table_args__ = (UniqueConstraint("campaign_code", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_code: str
+    unit_code: str
+    address: str
+    decided_by: str
+    reason: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NomineeSelection(SQLModel, table=True):
+    """A nominee the Department chose for a province-quota award (the Prime Minister's 3 + 3),
+    by unit, kind and name, so the choice survives the unit resending an unchanged list."""
+
+    __tablename__ = "nominee_selection"
+    __table_args__ = (UniqueConstraint("campaign_code", "award", "unit_code", "kind", "name_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_code: str
+    award: str
+    unit_code: str
+    kind: str
+    name_key: str
+    name: str
+    selected_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One row of the audit trail, hash-chained to the row before it (`domain.audit`)."""
+
+    __tablename__ = "audit_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(unique=True)  # 1, 2, 3…: a gap is a deleted row
+    at: datetime
+    actor: str  # a desk user's name, "người vận hành (…)", or "hệ thống"
+    action: str = Field(index=True)
+    object_kind: str  # "message", "submission", "mail", "unit", "selection"
+    object_id: str
+    unit_code: str = Field(default="", index=True)
+    reason: str = Field(default="", sa_type=Text)
+    details: str = Field(default="{}", sa_type=Text)
+    previous_hash: str
+    hash: str
+
+
+class AuditHead(SQLModel, table=True):
+    """The chain's last row, updated by every append: appends serialise on this one row (a row
+    lock on PostgreSQL, the write lock on SQLite), and a cut-off tail no longer matches it."""
+
+    __tablename__ = "audit_head"
+    id: int = Field(default=1, primary_key=True)
+    seq: int = 0
+    hash: str

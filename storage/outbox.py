@@ -29,9 +29,11 @@ def queue_mail(
     subject: str,
     message_id: str,
     data: bytes,
+    unit_code: str = "",
 ) -> OutboundMail:
     mail = OutboundMail(
         inbound_message_id=inbound_message_id,
+        unit_code=unit_code,
         kind=kind,
         recipient=recipient,
         subject=subject,

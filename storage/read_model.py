@@ -26,15 +26,19 @@ from domain.kinds import (
 from domain.model import Finding, Location, Nominee
 from domain.snapshot import (
     FailedMail,
+    FindingEntry,
     MessageEntry,
     PaperEntry,
     ReplyEntry,
+    Selected,
     Snapshot,
     SubmissionEntry,
     UnitEntry,
     UnitHistory,
     VersionDetail,
 )
+from domain.text import person_key
+from storage.decisions import effective_campaign, selections
 from storage.inbound import messages_in_state, messages_with_outcome
 from storage.models import (
     DocumentRecord,
@@ -77,6 +81,8 @@ def _entry(s: Submission, errors: Sequence[str]) -> SubmissionEntry:
         warnings=s.warnings,
         error_messages=tuple(errors),
         message_id=s.inbound_message_id,
+        decision_by=s.decision_by,
+        decision_reason=s.decision_reason,
     )
 
 
@@ -110,6 +116,39 @@ def _nominees_of(session: Session, submission_ids: Sequence[int]) -> dict[int, l
     return by_submission
 
 
+def _papers_of(session: Session, submission_ids: Sequence[int]) -> dict[int, list[PaperEntry]]:
+    by_submission: dict[int, list[PaperEntry]] = defaultdict(list)
+    if submission_ids:
+        for d in session.exec(
+            select(DocumentRecord)
+            .where(col(DocumentRecord.submission_id).in_(submission_ids))
+            .order_by(col(DocumentRecord.id))
+        ).all():
+            by_submission[d.submission_id].append(PaperEntry(d.id or 0, d.filename, d.kind, d.size))
+    return by_submission
+
+
+def _selected(session: Session, campaign: Campaign, units: Sequence[UnitEntry]) -> list[Selected]:
+    """The Department's choices, each matched to the nominee in its unit's current accepted list."""
+    accepted = {
+        (u.unit.code, n.kind.value, person_key(n.name)): n
+        for u in units
+        if u.accepted
+        for n in u.nominees
+    }
+    return [
+        Selected(
+            award=s.award,
+            unit_code=s.unit_code,
+            kind=NomineeKind(s.kind),
+            name=s.name,
+            nominee=accepted.get((s.unit_code, s.kind, s.name_key)),
+            selected_by=s.selected_by,
+        )
+        for s in selections(session, campaign.code)
+    ]
+
+
 def message_entry(m: InboundMessage) -> MessageEntry:
     return MessageEntry(
         id=m.id or 0,
@@ -124,7 +163,9 @@ def message_entry(m: InboundMessage) -> MessageEntry:
 
 
 def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
-    """The campaign at a glance, in a fixed number of queries whatever the number of units."""
+    """The campaign at a glance, in a fixed number of queries whatever the number of units, with
+    the officers' extensions and registered addresses applied to the campaign it carries."""
+    campaign = effective_campaign(session, campaign)
     history = session.exec(
         select(Submission)
         .where(Submission.campaign_code == campaign.code)
@@ -133,7 +174,9 @@ def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
     errors = _error_messages(session, [s.id for s in history if s.id is not None])
     entries = {s.id: _entry(s, errors.get(s.id or 0, ())) for s in history}
     current = {s.unit_code: s for s in history if s.is_current}
-    nominees = _nominees_of(session, [s.id for s in current.values() if s.id is not None])
+    current_ids = [s.id for s in current.values() if s.id is not None]
+    nominees = _nominees_of(session, current_ids)
+    papers = _papers_of(session, current_ids)
     count = Counter(s.unit_code for s in history)
     units = []
     for unit in campaign.units:
@@ -144,6 +187,7 @@ def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
                 entries[mine.id] if mine else None,
                 count[unit.code],
                 tuple(nominees.get(mine.id or 0, ())) if mine else (),
+                tuple(papers.get(mine.id or 0, ())) if mine else (),
             )
         )
     failed = mail_in_state(session, MailState.UNCERTAIN, MailState.FAILED)
@@ -161,13 +205,14 @@ def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
             FailedMail(m.id or 0, m.recipient, m.subject, MailState(m.state), m.last_error)
             for m in failed
         ),
+        selected=tuple(_selected(session, campaign, units)),
     )
 
 
 def unit_history(session: Session, campaign: Campaign, unit_code: str) -> UnitHistory | None:
     """Every version a unit sent, newest first, with nominees, findings, papers and the replies
-    it got: five queries whatever the number of versions."""
-    unit = campaign.units_by_code.get(unit_code)
+    it got: a fixed number of queries whatever the number of versions."""
+    unit = effective_campaign(session, campaign).units_by_code.get(unit_code)
     if unit is None:
         return None
     history = session.exec(
@@ -177,30 +222,23 @@ def unit_history(session: Session, campaign: Campaign, unit_code: str) -> UnitHi
     ).all()
     ids = [s.id for s in history if s.id is not None]
     nominees = _nominees_of(session, ids)
-    findings: dict[int, list[Finding]] = defaultdict(list)
-    papers: dict[int, list[PaperEntry]] = defaultdict(list)
+    findings: dict[int, list[FindingEntry]] = defaultdict(list)
+    papers = _papers_of(session, ids)
     if ids:
         for f in session.exec(
             select(FindingRecord)
             .where(col(FindingRecord.submission_id).in_(ids))
             .order_by(col(FindingRecord.id))
         ).all():
-            findings[f.submission_id].append(
-                Finding(
-                    f.code,
-                    Severity(f.severity),
-                    f.message,
-                    f.fix,
-                    Location(f.file, f.sheet, f.row, f.column),
-                    f.value,
-                )
+            finding = Finding(
+                f.code,
+                Severity(f.severity),
+                f.message,
+                f.fix,
+                Location(f.file, f.sheet, f.row, f.column),
+                f.value,
             )
-        for d in session.exec(
-            select(DocumentRecord)
-            .where(col(DocumentRecord.submission_id).in_(ids))
-            .order_by(col(DocumentRecord.id))
-        ).all():
-            papers[d.submission_id].append(PaperEntry(d.id or 0, d.filename, d.kind, d.size))
+            findings[f.submission_id].append(FindingEntry(f.id or 0, finding, f.waived))
     messages = [s.inbound_message_id for s in history]
     recipients = [",".join(unit.senders), *unit.senders]
     replies = session.exec(
@@ -209,12 +247,14 @@ def unit_history(session: Session, campaign: Campaign, unit_code: str) -> UnitHi
             or_(
                 col(OutboundMail.inbound_message_id).in_(messages or [-1]),
                 col(OutboundMail.recipient).in_(recipients),
+                col(OutboundMail.unit_code) == unit_code,
             )
         )
         .order_by(col(OutboundMail.id).desc())
     ).all()
     errors = {
-        i: [f.message for f in fs if f.severity is Severity.ERROR] for i, fs in findings.items()
+        i: [f.finding.message for f in fs if f.finding.severity is Severity.ERROR]
+        for i, fs in findings.items()
     }
     return UnitHistory(
         unit=unit,
