@@ -7,6 +7,9 @@ intake --config FILE run         the scheduler: poll every N minutes until stopp
 intake --config FILE health      database reachable and mailbox login works (exit 0/1)
 intake --config FILE check       settings and campaign file are valid
 intake --config FILE reprocess N put a quarantined or failed message back in the queue
+intake --config FILE resend N    send an uncertain or refused mail again
+intake --config FILE decide …    officers' decisions: accept, reject, extend, register, select
+intake --config FILE audit …     the audit trail: verify its chain, export it
 intake --config FILE digest      send today's digest to the Department (--preview: show it only)
 intake --config FILE export F    write the consolidated workbook
 intake --config FILE remind      send the reminders due now (--dry-run: only show them)
@@ -24,12 +27,12 @@ from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlmodel import Session
 from typer.core import TyperGroup
 
 import scheduler
-from cli import logs
+from cli import decide, logs
 from cli import status as status_view
+from cli.decide import audit_app, decide_app
 from cli.loading import AtOption, fail, load_app, moment
 from cli.logs import LogFormat
 from cli.users import users_app
@@ -37,7 +40,6 @@ from desk.serve import serve, serve_in_background
 from domain.wording import outcome_label, status_label
 from service import mailings
 from service.health import run_checks
-from storage import inbound, outbox
 
 
 class _Commands(TyperGroup):
@@ -151,6 +153,11 @@ def web(
 
 
 app.add_typer(users_app, name="user")
+app.add_typer(decide_app, name="decide")
+app.add_typer(audit_app, name="audit")
+# The two decisions operators use most, also at the top level (as before the desk had them).
+app.command("reprocess")(decide.reprocess)
+app.command("resend")(decide.resend)
 
 
 @app.command()
@@ -206,26 +213,6 @@ def check(ctx: typer.Context) -> None:
 
 
 @app.command()
-def reprocess(
-    ctx: typer.Context,
-    message_id: Annotated[int, typer.Argument(help="Số thứ tự thư (xem `intake status`).")],
-) -> None:
-    """Đưa một thư bị cách ly hoặc bị lỗi trở lại hàng đợi xử lý."""
-    application = load_app(ctx)
-    with Session(application.engine) as session:
-        try:
-            inbound.requeue(session, message_id)
-        except inbound.NotRequeueable as err:
-            if err.state is None:
-                raise fail(f"Không có thư số {message_id}.") from None
-            raise fail(
-                f"Thư số {message_id} đã được xử lý xong ({err.state}); không cần xử lý lại."
-            ) from None
-        session.commit()
-    typer.echo(f"Thư số {message_id} sẽ được xử lý lại ở lượt tiếp theo.")
-
-
-@app.command()
 def status(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="In dạng JSON cho máy đọc.")] = False,
@@ -237,25 +224,6 @@ def status(
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     typer.echo(status_view.status_table(data, application.campaign))
-
-
-@app.command()
-def resend(
-    ctx: typer.Context,
-    mail_id: Annotated[int, typer.Argument(help="Số thứ tự thư gửi đi (xem `intake status`).")],
-) -> None:
-    """Gửi lại một thư không rõ đã đến nơi chưa, hoặc đã bị máy chủ từ chối."""
-    application = load_app(ctx)
-    with Session(application.engine) as session:
-        try:
-            outbox.requeue_for_resend(session, mail_id)
-        except outbox.NotResendable:
-            raise fail(f"Không có thư gửi đi số {mail_id} ở trạng thái cần gửi lại.") from None
-        session.commit()
-    report = application.deliver()
-    typer.echo(
-        f"Đã gửi lại thư số {mail_id}." if report.sent else f"Thư số {mail_id} đã vào hàng đợi gửi."
-    )
 
 
 @app.command()

@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from config.campaign import CampaignError, load_campaign
 from config.settings import SettingsError, load_settings
+from domain.wording import MOMENT_FORMS, parse_moment
 from service.runtime import App
 from storage.db import open_database
 
@@ -29,29 +30,10 @@ def moment(application: App, at: str | None) -> datetime:
     """Now, or the operator's "as if at" time (naive times are in the campaign's time zone)."""
     if at is None:
         return datetime.now(UTC)
-    parsed = _as_officers_write_it(at.strip())
+    parsed = parse_moment(at, application.campaign.tz)
     if parsed is None:
-        raise fail(
-            f'Thời điểm "{at}" không hợp lệ; ghi dạng "24/05/2021 17:00" hoặc "2021-05-24 17:00".'
-        )
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=application.campaign.tz)
-
-
-# As officers write a moment ("24/05/2021 17:00", "17:00 24/05/2021"), and as ISO does.
-_FORMATS = ("%d/%m/%Y %H:%M", "%H:%M %d/%m/%Y", "%d/%m/%Y", "%H:%M ngày %d/%m/%Y")
-
-
-def _as_officers_write_it(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        pass
-    for form in _FORMATS:
-        try:
-            return datetime.strptime(text, form)
-        except ValueError:
-            continue
-    return None
+        raise fail(f'Thời điểm "{at}" không hợp lệ; {MOMENT_FORMS}.')
+    return parsed
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -27,6 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlmodel import Session
 from starlette.middleware.sessions import SessionMiddleware
 
+from desk.actions import add_decision_routes, take_flash
 from desk.security import (
     Forbidden,
     LoginRequired,
@@ -41,20 +42,23 @@ from desk.security import (
 from domain.kinds import DeskRole, NomineeKind, UnitKind
 from domain.text import safe_filename
 from domain.wording import (
+    audit_action_label,
     moment_text,
     outcome_label,
     percent_text,
     short_moment_text,
     status_label,
 )
+from pipeline.audit_export import details_text
 from pipeline.digest import build_digest
 from service import mailings
 from service.runtime import App
-from storage import inbound, read_model, users
+from storage import audit, inbound, read_model, users
 from storage.files import FileStore
 from storage.models import DocumentRecord, OutboundMail
 
 REFRESH_SECONDS = 60
+UNIT_AUDIT_ROWS = 100
 
 
 def _templates() -> Environment:
@@ -65,7 +69,12 @@ def _templates() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(status_label=status_label, outcome_label=outcome_label, percent=percent_text)
+    env.globals.update(
+        status_label=status_label,
+        outcome_label=outcome_label,
+        percent=percent_text,
+        action_label=audit_action_label,
+    )
     return env
 
 
@@ -108,9 +117,12 @@ def create_app(application: App, secret_key: str, https_only: bool = False) -> F
     def page(
         request: Request, template: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
+        officer = current(request)
         html = templates.get_template(f"{template}.html.j2").render(
             request=request,
-            officer=current(request),
+            officer=officer,
+            can_decide=officer is not None and officer.role.rank >= DeskRole.OFFICER.rank,
+            flash=take_flash(request),
             csrf=csrf_token(request),
             c=campaign,
             local=lambda m: moment_text(m, tz) if m else "",
@@ -121,6 +133,8 @@ def create_app(application: App, secret_key: str, https_only: bool = False) -> F
             **context,
         )
         return HTMLResponse(html, status_code=status_code)
+
+    add_decision_routes(web, application, page, attachment)
 
     @web.exception_handler(LoginRequired)
     def to_login(request: Request, _: LoginRequired) -> Response:
@@ -220,17 +234,26 @@ def create_app(application: App, secret_key: str, https_only: bool = False) -> F
     def unit(request: Request, code: str, _: Viewer) -> Response:
         with Session(application.engine) as session:
             history = read_model.unit_history(session, campaign, code)
+            trail = audit.rows(session, code, UNIT_AUDIT_ROWS)
         if history is None:
             raise HTTPException(404)
         return page(
-            request, "unit", h=history, allocation=campaign.allocation_for(code), kinds=NomineeKind
+            request,
+            "unit",
+            h=history,
+            allocation=campaign.allocation_for(code),
+            kinds=NomineeKind,
+            trail=trail,
+            details=details_text,
+            deadline=history.campaign.last_moment_text_for(code),
+            extended=history.campaign.extended(code),
         )
 
     @web.get("/can-xu-ly", response_class=HTMLResponse)
     def needs_a_person(request: Request, _: Viewer) -> Response:
         with Session(application.engine) as session:
             snapshot = read_model.snapshot(session, campaign, datetime.now(UTC))
-        return page(request, "needs", s=snapshot)
+        return page(request, "needs", s=snapshot, units=snapshot.campaign.units)
 
     @web.get("/tong-hop", response_class=HTMLResponse)
     def consolidated(request: Request, _: Viewer) -> Response:

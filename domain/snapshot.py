@@ -159,6 +159,7 @@ class VersionDetail:
 
 @dataclass(frozen=True)
 class UnitHistory:
+    campaign: Campaign  # with the officers' decisions applied (the unit's deadline, addresses)
     unit: Unit
     versions: tuple[VersionDetail, ...]  # newest first
     replies: tuple[ReplyEntry, ...]  # newest first: answers to its mail, and its reminders

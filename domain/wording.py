@@ -19,6 +19,29 @@ def moment_text(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime(MOMENT)
 
 
+# As officers write a moment ("24/05/2021 17:00", "17:00 24/05/2021"), and as ISO does.
+_FORMATS = ("%d/%m/%Y %H:%M", "%H:%M %d/%m/%Y", "%d/%m/%Y", "%H:%M ngày %d/%m/%Y")
+MOMENT_FORMS = 'ghi dạng "24/05/2021 17:00" hoặc "2021-05-24 17:00"'
+
+
+def parse_moment(text: str, tz: tzinfo) -> datetime | None:
+    """A moment as an officer writes it; without a zone it is in `tz` (the campaign's)."""
+    text = text.strip()
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        for form in _FORMATS:
+            try:
+                parsed = datetime.strptime(text, form)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
 def deadline_text(last_minute: datetime, tz: tzinfo) -> str:
     """The deadline as a person reads it: '23:59 ngày 25/05/2021, giờ Việt Nam'."""
     return f"{moment_text(last_minute, tz)}, giờ Việt Nam"

@@ -118,13 +118,13 @@ def verify(session: Session) -> ChainReport:
     return verify_chain(_in_order(session), head.seq, head.hash)
 
 
-def entries(
+def rows(
     session: Session, unit_code: str | None = None, limit: int | None = None
-) -> list[AuditEntry]:
+) -> list[AuditFields]:
     """The newest rows first: all of them, or one unit's."""
     query = select(AuditEntry).order_by(col(AuditEntry.seq).desc())
     if unit_code is not None:
         query = query.where(AuditEntry.unit_code == unit_code)
     if limit is not None:
         query = query.limit(limit)
-    return list(session.exec(query).all())
+    return [_fields(entry) for entry in session.exec(query).all()]

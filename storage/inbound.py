@@ -262,6 +262,24 @@ def requeue(session: Session, message_id: int) -> InboundMessage:
     return message
 
 
+def reopen(session: Session, message: InboundMessage) -> None:
+    """An officer's word: handle a message again from the start (its sender was registered).
+    Where it was filed in the mailbox stays as it is."""
+    message.state, message.attempts, message.updated_at = MessageState.RECEIVED, 0, utcnow()
+    message.outcome, message.outcome_detail, message.decided_by = None, "", ""
+    session.add(message)
+
+
+def last_message_from(session: Session, senders: Sequence[str]) -> InboundMessage | None:
+    """The latest message received from any of these addresses."""
+    return session.exec(
+        select(InboundMessage)
+        .where(col(InboundMessage.from_address).in_(senders))
+        .order_by(col(InboundMessage.id).desc())
+        .limit(1)
+    ).first()
+
+
 def messages_awaiting_mailbox_action(session: Session, source: str) -> Sequence[InboundMessage]:
     return session.exec(
         select(InboundMessage)

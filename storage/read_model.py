@@ -212,7 +212,8 @@ def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
 def unit_history(session: Session, campaign: Campaign, unit_code: str) -> UnitHistory | None:
     """Every version a unit sent, newest first, with nominees, findings, papers and the replies
     it got: a fixed number of queries whatever the number of versions."""
-    unit = effective_campaign(session, campaign).units_by_code.get(unit_code)
+    campaign = effective_campaign(session, campaign)
+    unit = campaign.units_by_code.get(unit_code)
     if unit is None:
         return None
     history = session.exec(
@@ -257,6 +258,7 @@ def unit_history(session: Session, campaign: Campaign, unit_code: str) -> UnitHi
         for i, fs in findings.items()
     }
     return UnitHistory(
+        campaign=campaign,
         unit=unit,
         versions=tuple(
             VersionDetail(
