@@ -18,6 +18,7 @@ from domain.text import person_key
 from pipeline.audit_export import audit_csv, audit_workbook
 from service import decisions
 from service.decisions import Decided, DecisionRefused
+from service.outbox import DeliveryReport
 from service.runtime import App
 from storage import audit
 
@@ -35,16 +36,15 @@ ActorOption = Annotated[
 
 def _decide(
     ctx: typer.Context, actor: str | None, act: Callable[[App, str, datetime], Decided]
-) -> tuple[App, Decided]:
+) -> tuple[Decided, DeliveryReport]:
     application = load_app(ctx)
     who = decisions.operator(actor or getpass.getuser())
     try:
         decided = act(application, who, datetime.now(UTC))
     except DecisionRefused as err:
         raise fail(str(err)) from None
-    if decided.mail_id is not None:
-        application.deliver()
-    return application, decided
+    # The notice, the answer to mail handled again, or the mail to resend: out at once.
+    return decided, application.deliver()
 
 
 def _done(decided: Decided, what: str) -> None:
@@ -74,7 +74,7 @@ def accept(
             application.engine, application.context, who, submission_id, ids, reason, now
         )
 
-    _done(_decide(ctx, actor, act)[1], f"Đã tiếp nhận hồ sơ số {submission_id}")
+    _done(_decide(ctx, actor, act)[0], f"Đã tiếp nhận hồ sơ số {submission_id}")
 
 
 @decide_app.command("reject")
@@ -92,7 +92,7 @@ def reject(
             lambda a, who, now: decisions.reject(
                 a.engine, a.context, who, submission_id, reason, now
             ),
-        )[1],
+        )[0],
         f"Đã chuyển hồ sơ số {submission_id} sang chưa tiếp nhận",
     )
 
@@ -115,7 +115,7 @@ def extend(
             application.engine, application.context, who, unit, last_minute, reason, now
         )
 
-    _done(_decide(ctx, actor, act)[1], f"Đã gia hạn cho đơn vị {unit} đến {until}")
+    _done(_decide(ctx, actor, act)[0], f"Đã gia hạn cho đơn vị {unit} đến {until}")
 
 
 @decide_app.command("register")
@@ -131,7 +131,7 @@ def register(
     actor: ActorOption = None,
 ) -> None:
     """Đăng ký một địa chỉ gửi cho đơn vị, và xử lý lại thư đã gửi từ địa chỉ đó."""
-    _, decided = _decide(
+    decided, _ = _decide(
         ctx,
         actor,
         lambda a, who, now: decisions.register_sender(
@@ -173,12 +173,11 @@ def resend(
     actor: ActorOption = None,
 ) -> None:
     """Gửi lại một thư không rõ đã đến nơi chưa, hoặc đã bị máy chủ từ chối."""
-    application, _ = _decide(
+    _, report = _decide(
         ctx,
         actor,
         lambda a, who, now: decisions.resend(a.engine, a.context, who, mail_id, reason, now),
     )
-    report = application.deliver()
     typer.echo(
         f"Đã gửi lại thư số {mail_id}." if report.sent else f"Thư số {mail_id} đã vào hàng đợi gửi."
     )
@@ -215,7 +214,7 @@ def select(
             lambda a, who, now: decisions.select_nominees(
                 a.engine, a.context, who, award, picks, reason, now
             ),
-        )[1],
+        )[0],
         f"Đã lưu lựa chọn {len(picks)} trường hợp",
     )
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from domain.kinds import XLSX_MEDIA_TYPE, NomineeKind
-from domain.snapshot import Snapshot, UnitEntry
+from domain.snapshot import Selected, Snapshot, UnitEntry
 from domain.wording import format_vnd, moment_text, short_moment_text, status_label
 from pipeline.consolidate import (
     Change,
@@ -67,6 +67,18 @@ class QuotaRow:
 
 
 @dataclass(frozen=True)
+class SelectionView:
+    """The Department's choice for a province-quota award, against its quota."""
+
+    award: str
+    collectives: list[str]  # "Name (unit name)", in the order chosen
+    individuals: list[str]
+    quota_collectives: int
+    quota_individuals: int
+    gone: list[str]  # chosen, but no longer in the unit's accepted list: a person must look
+
+
+@dataclass(frozen=True)
 class DigestView:
     snapshot: Snapshot
     since: datetime | None
@@ -77,6 +89,7 @@ class DigestView:
     days_left: int
     shared: list[SharedNominee]
     rewards: list[RewardLine]
+    selections: list[SelectionView]
 
     @property
     def submitted(self) -> int:
@@ -142,7 +155,36 @@ def build_digest(snapshot: Snapshot, since: datetime | None) -> DigestView:
         days_left=days_left(c, snapshot.taken_at),
         shared=proposed_by_several_units(snapshot),
         rewards=reward_estimate(snapshot),
+        selections=_selections(snapshot),
     )
+
+
+def _selections(snapshot: Snapshot) -> list[SelectionView]:
+    c = snapshot.campaign
+    views = []
+    for code, award in c.awards.items():
+        if award.province_quota is None:
+            continue
+        chosen = snapshot.selected_for(code)
+
+        def named(kind: NomineeKind, chosen: tuple[Selected, ...] = chosen) -> list[str]:
+            return [
+                f"{s.name} ({c.units_by_code[s.unit_code].name})"
+                for s in chosen
+                if s.kind is kind and s.nominee is not None
+            ]
+
+        views.append(
+            SelectionView(
+                award=award.name,
+                collectives=named(NomineeKind.COLLECTIVE),
+                individuals=named(NomineeKind.INDIVIDUAL),
+                quota_collectives=award.province_quota.collectives,
+                quota_individuals=award.province_quota.individuals,
+                gone=[f"{s.name} ({s.unit_code})" for s in chosen if s.nominee is None],
+            )
+        )
+    return views
 
 
 def _context(view: DigestView) -> dict[str, object]:

@@ -296,6 +296,14 @@ def _proposed_for(code: str) -> Callable[[Nominee], bool]:
     return lambda n: code in n.awards
 
 
+def _chosen(snapshot: Snapshot, award: str) -> Callable[[Nominee], bool] | None:
+    """Whether a nominee is among those the Department chose for `award`; None before any."""
+    chosen = [s.nominee for s in snapshot.selected_for(award) if s.nominee is not None]
+    if not chosen:
+        return None
+    return lambda n: award in n.awards and any(n is c for c in chosen)
+
+
 def build_workbook(snapshot: Snapshot) -> bytes:
     c = snapshot.campaign
     allocated = c.allocation.award
@@ -348,17 +356,23 @@ def build_workbook(snapshot: Snapshot) -> bytes:
         if code == allocated:
             continue
         sheet = wb.create_sheet(f"Đề nghị {code.upper()}"[:31])
+        # A province-quota award lists the Department's choice once it has made one; until
+        # then, every unit's proposal, and the heading says so.
+        chosen = _chosen(snapshot, code) if award.province_quota else None
+        heading = f"DANH SÁCH TẬP THỂ, CÁ NHÂN ĐỀ NGHỊ {award.name.upper()}"
+        if award.province_quota and chosen is None:
+            heading += " (CÁC ĐƠN VỊ ĐỀ NGHỊ, SỞ NỘI VỤ CHƯA LỰA CHỌN)"
         _nominee_sheet(
             sheet,
             snapshot,
-            f"DANH SÁCH TẬP THỂ, CÁ NHÂN ĐỀ NGHỊ {award.name.upper()}",
+            heading,
             [
                 collective_columns[0],
                 Column("Tên tập thể, cá nhân", 34, lambda n, e: n.name),
                 Column("Tập thể/Cá nhân", 12, lambda n, e: n.kind.label),
                 *individual_columns[4:],
             ],
-            _proposed_for(code),
+            chosen or _proposed_for(code),
             "trường hợp",
         )
     _comparison_sheet(wb.create_sheet("So với phân bổ"), snapshot)

@@ -190,8 +190,9 @@ def _decide_on_submission(
             },
             at=now,
         )
+        decided = Decided(row.seq, mail.id)
         session.commit()
-        return Decided(row.seq, mail.id)
+        return decided
 
 
 def accept_despite_findings(
@@ -272,8 +273,9 @@ def extend_deadline(
             },
             at=now,
         )
+        decided = Decided(row.seq, mail.id)
         session.commit()
-        return Decided(row.seq, mail.id)
+        return decided
 
 
 def register_sender(
@@ -312,10 +314,11 @@ def register_sender(
             details={"address": address, "message": message_id},
             at=now,
         )
+        decided = Decided(row.seq)
         session.commit()
     if message is not None:
         process_pending(engine, ctx, PollReport(), now)
-    return Decided(row.seq)
+    return decided
 
 
 def _unknown_sender_message(session: Session, message_id: int, address: str) -> InboundMessage:
@@ -352,8 +355,9 @@ def reprocess(
             details={"from": message.from_address, "subject": message.subject},
             at=now,
         )
+        decided = Decided(row.seq)
         session.commit()
-        return Decided(row.seq)
+        return decided
 
 
 def resend(
@@ -375,8 +379,9 @@ def resend(
             details={"to": mail.recipient, "subject": mail.subject, "kind": str(mail.kind)},
             at=now,
         )
+        decided = Decided(row.seq, mail_id)
         session.commit()
-        return Decided(row.seq, mail_id)
+        return decided
 
 
 @dataclass(frozen=True)
@@ -487,5 +492,6 @@ def select_nominees(
             },
             at=now,
         )
+        decided = Decided(row.seq)
         session.commit()
-        return Decided(row.seq)
+        return decided
