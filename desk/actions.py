@@ -235,7 +235,7 @@ def add_decision_routes(web: FastAPI, application: App, page: Page, attachment: 
         return page(
             request,
             "audit",
-            rows=rows,
+            trail=rows,
             unit=don_vi,
             chain=chain,
             details=details_text,

@@ -43,6 +43,7 @@ from domain.kinds import DeskRole, NomineeKind, UnitKind
 from domain.text import safe_filename
 from domain.wording import (
     audit_action_label,
+    audit_object_label,
     moment_text,
     outcome_label,
     percent_text,
@@ -74,6 +75,7 @@ def _templates() -> Environment:
         outcome_label=outcome_label,
         percent=percent_text,
         action_label=audit_action_label,
+        object_label=audit_object_label,
     )
     return env
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from domain.kinds import AuditAction, FileKind, JobOutcome, Outcome, SubmissionStatus
+from domain.kinds import (
+    AuditAction,
+    FileKind,
+    JobOutcome,
+    MailKind,
+    MailState,
+    Outcome,
+    SubmissionStatus,
+)
 
 MOMENT = "%H:%M ngày %d/%m/%Y"
 SHORT_MOMENT = "%H:%M %d/%m"
@@ -177,3 +185,44 @@ _AUDIT_ACTION_LABELS = {
 def audit_action_label(action: AuditAction | str) -> str:
     """What an audit row's action reads as: 'gia hạn nộp'."""
     return _AUDIT_ACTION_LABELS[AuditAction(action)]
+
+
+_AUDIT_OBJECT_LABELS = {
+    "message": "thư đến số",
+    "mail": "thư gửi số",
+    "submission": "hồ sơ số",
+    "unit": "đơn vị",
+    "selection": "lựa chọn",
+}
+
+
+def audit_object_label(kind: str, object_id: str) -> str:
+    """What an audit row is about: 'thư đến số 5', 'đơn vị STP'."""
+    return f"{_AUDIT_OBJECT_LABELS.get(kind, kind)} {object_id}"
+
+
+_MAIL_KIND_LABELS = {
+    MailKind.ACKNOWLEDGEMENT: "thư báo tiếp nhận",
+    MailKind.ERROR_REPORT: "thư báo lỗi",
+    MailKind.NOTHING_ATTACHED: "thư báo thiếu tệp",
+    MailKind.HOW_TO_SUBMIT: "hướng dẫn gửi hồ sơ",
+    MailKind.TOO_LARGE: "thư báo quá lớn",
+    MailKind.DIGEST: "bản tổng hợp",
+    MailKind.REMINDER: "thư nhắc hạn",
+    MailKind.DECISION: "thư báo quyết định",
+}
+_MAIL_STATE_LABELS = {
+    MailState.QUEUED: "chờ gửi",
+    MailState.SENDING: "đang gửi",
+    MailState.SENT: "đã gửi",
+    MailState.FAILED: "bị từ chối",
+    MailState.UNCERTAIN: "không rõ đã đến",
+}
+
+
+def mail_kind_label(kind: MailKind | str) -> str:
+    return _MAIL_KIND_LABELS[MailKind(kind)]
+
+
+def mail_state_label(state: MailState | str) -> str:
+    return _MAIL_STATE_LABELS[MailState(state)]

@@ -7,14 +7,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from domain.audit import AuditFields
-from domain.wording import audit_action_label, moment_text
+from domain.wording import (
+    audit_action_label,
+    audit_object_label,
+    mail_kind_label,
+    mail_state_label,
+    moment_text,
+    outcome_label,
+)
 from pipeline.export import put
 
 HEADERS = (
@@ -33,7 +40,7 @@ _WIDTHS = (7, 20, 24, 24, 16, 14, 40, 60)
 # The details' keys as a reader names them (the stored JSON keeps the keys themselves).
 _DETAIL_LABELS = {
     "outcome": "kết quả",
-    "rule": "quy tắc",
+    "rule": "quy tắc phân loại",
     "from": "từ",
     "to": "thành",
     "detail": "diễn giải",
@@ -55,6 +62,24 @@ _DETAIL_LABELS = {
 }
 
 
+# Values stored as identities, shown in words.
+_VALUE_LABELS: dict[str, Callable[[str], str]] = {
+    "outcome": outcome_label,
+    "kind": mail_kind_label,
+    "state": mail_state_label,
+}
+
+
+def _value(key: str, value: object) -> str:
+    label = _VALUE_LABELS.get(key)
+    if label is not None and isinstance(value, str):
+        try:
+            return label(value)
+        except ValueError:
+            return value
+    return _shown(value)
+
+
 def _shown(value: object) -> str:
     if isinstance(value, dict):
         return str(value.get("message") or value.get("code") or value)
@@ -72,7 +97,7 @@ def details_text(details: str) -> str:
     if not isinstance(data, dict):
         return details
     return "; ".join(
-        f"{_DETAIL_LABELS.get(key, key)}: {_shown(value)}"
+        f"{_DETAIL_LABELS.get(key, key)}: {_value(key, value)}"
         for key, value in data.items()
         if value not in (None, "", [], {})
     )
@@ -84,7 +109,7 @@ def _cells(row: AuditFields, tz: tzinfo) -> tuple[object, ...]:
         moment_text(row.at, tz),
         row.actor,
         audit_action_label(row.action),
-        f"{row.object_kind} {row.object_id}",
+        audit_object_label(row.object_kind, row.object_id),
         row.unit_code,
         row.reason,
         details_text(row.details),

@@ -267,8 +267,8 @@ def extend_deadline(
             subject=audit.Subject("unit", unit_code, unit_code),
             reason=reason,
             details={
-                "from": moment_text(previous, campaign.tz),
-                "to": moment_text(closes_at, campaign.tz),
+                "from": moment_text(previous - timedelta(minutes=1), campaign.tz),
+                "to": moment_text(closes_at - timedelta(minutes=1), campaign.tz),
                 "mail": mail.id,
             },
             at=now,

@@ -126,7 +126,7 @@ def claim_for_sending(session: Session, mail: OutboundMail) -> None:
 
 
 def mark_sent(mail: OutboundMail) -> None:
-    mail.state, mail.sent_at = MailState.SENT, datetime.now(UTC)
+    mail.state, mail.sent_at, mail.last_error = MailState.SENT, datetime.now(UTC), ""
     mail.attempts += 1
 
 

@@ -196,7 +196,7 @@ def test_an_extension_makes_later_mail_on_time_and_moves_the_reminders(setup: Se
     [told] = decision_mails(servers, STP)
     assert "17:00 ngày 28/05/2021" in told, told
     [row] = audit_rows(servers, AuditAction.EXTEND_DEADLINE)
-    assert json.loads(row.details)["to"] == "17:01 ngày 28/05/2021"
+    assert json.loads(row.details)["to"] == "17:00 ngày 28/05/2021"
 
     # Due reminders on the 27th (after the general deadline): only STP, against its own day.
     due = run(servers, "remind", "--dry-run", "--at", "27/05/2021 09:00")

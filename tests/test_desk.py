@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from desk.app import create_app
-from domain.kinds import DeskRole
+from domain.kinds import SYSTEM_ACTOR, DeskRole, SubmissionStatus
 from samples.factories import NominationList, build_email, collectives, dossier, people
 from service.runtime import App
 from storage import users
+from storage.models import AuditEntry, Submission
 from tests.conftest import Servers, vn, write_config
 from tests.test_faults import poll
 from tests.test_intake_imap import SNV
@@ -165,3 +166,42 @@ def test_after_login_the_browser_goes_only_to_a_page_of_this_site(
         data = {"username": "canbo", "password": PASSWORD, "csrf": token(client), "next": elsewhere}
         answer = client.post("/dang-nhap", data=data, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+
+def test_a_viewer_cannot_decide_and_no_decision_passes_without_its_token(
+    desk: tuple[TestClient, App],
+) -> None:
+    client, application = desk
+    with Session(application.engine) as session:
+        users.add(session, "xem", PASSWORD, DeskRole.VIEWER)
+        submission_id = session.exec(select(Submission)).one().id
+        session.commit()
+    decisions = {
+        f"/ho-so/{submission_id}/khong-tiep-nhan": {"unit": "SNV", "reason": "Tờ trình sai mẫu"},
+        "/don-vi/SNV/gia-han": {"until": "28/05/2021 17:00", "reason": "Công văn xin lùi hạn"},
+        "/dia-chi": {"unit": "SNV", "address": "moi@snv.vn", "reason": "Văn thư mới"},
+        "/lua-chon": {"award": "pm", "reason": "Thành tích xuất sắc"},
+    }
+    data = {"username": "xem", "password": PASSWORD, "csrf": token(client), "next": "/"}
+    assert client.post("/dang-nhap", data=data, follow_redirects=False).status_code == 303
+    page = client.get("/don-vi/SNV").text
+    assert "Không tiếp nhận" not in page and "Gia hạn nộp" not in page  # no forms for a viewer
+    for path, fields in decisions.items():
+        answer = client.post(
+            path, data={**fields, "csrf": token(client, "/")}, follow_redirects=False
+        )
+        assert answer.status_code == 403, path
+    client.post("/dang-xuat", data={"csrf": token(client, "/")})
+    assert log_in(client) == 303  # an officer, but the form lost its token
+    for path, fields in decisions.items():
+        answer = client.post(path, data={**fields, "csrf": "forged"}, follow_redirects=False)
+        assert answer.status_code == 403, path
+    with Session(application.engine) as session:
+        assert session.get(Submission, submission_id).status == SubmissionStatus.ACCEPTED  # type: ignore[union-attr]
+        assert session.exec(select(AuditEntry).where(AuditEntry.actor != SYSTEM_ACTOR)).all() == []
+    # With its token the officer's decision goes through, and says so.
+    fields = decisions[f"/ho-so/{submission_id}/khong-tiep-nhan"]
+    answer = client.post(
+        f"/ho-so/{submission_id}/khong-tiep-nhan", data={**fields, "csrf": token(client, "/")}
+    )
+    assert answer.status_code == 200 and "Đã chuyển hồ sơ sang chưa tiếp nhận" in answer.text
