@@ -19,9 +19,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from domain.kinds import SYSTEM_ACTOR, AuditAction, Outcome
 from pipeline.mailbox import Cursor, Mailbox, MailboxUnavailable, MessageRef, Spool, Unfetchable
 from service.context import Context, PollReport
-from storage import inbound
+from storage import audit, inbound
 from storage.files import FileStore
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,18 @@ def fetch_into_ledger(engine: Engine, ctx: Context, mailbox: Mailbox, report: Po
                         reason=fetched.reason,
                         folder=ctx.settings.mailbox.rejected_folder,
                     )
+                    if row is not None:
+                        session.flush()
+                        audit.append(
+                            session,
+                            actor=SYSTEM_ACTOR,
+                            action=AuditAction.MESSAGE_HANDLED,
+                            subject=audit.Subject("message", row.id or 0),
+                            details={
+                                "outcome": Outcome.UNFETCHABLE.value,
+                                "detail": fetched.reason,
+                            },
+                        )
                 else:
                     message_id, sender, subject = _header_summary(fetched.raw)
                     row = inbound.record_fetched(

@@ -32,7 +32,7 @@ from typing import IO
 from sqlmodel import Session, col, select
 
 from config.campaign import load_campaign
-from domain.kinds import MailboxAction, MailState, MessageState, Outcome
+from domain.kinds import AuditAction, MailboxAction, MailState, MessageState, Outcome
 from samples.factories import (
     XLSX,
     File,
@@ -43,6 +43,7 @@ from samples.factories import (
     dossier,
     people,
 )
+from storage import audit
 from storage.db import make_engine
 from storage.models import InboundMessage, OutboundMail, Submission
 from tests.conftest import CAMPAIGN_FILE, vn, write_config
@@ -295,7 +296,21 @@ def check(
                 select(OutboundMail).where(OutboundMail.state == MailState.UNCERTAIN)
             ).all()
         )
+        chain = audit.verify(session)
+        handled_rows = Counter(
+            row.object_id
+            for row in audit.rows(session)
+            if row.action == AuditAction.MESSAGE_HANDLED.value
+        )
     engine.dispose()
+    # The audit trail is written in the transactions it records: killed ones leave no row.
+    if not chain.intact:
+        report.problems.append(f"audit chain broken: {chain.breaks}")
+    twice = [m for m, n in handled_rows.items() if n != 1]
+    if twice or len(handled_rows) != total:
+        report.problems.append(
+            f"audit rows for handled messages: {len(handled_rows)} for {total}, repeated {twice}"
+        )
     if len(ledger) != total:
         report.problems.append(f"ledger has {len(ledger)} rows for {total} messages")
     stuck = [m.id for m in ledger if m.state != MessageState.DONE]

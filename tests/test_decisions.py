@@ -371,3 +371,15 @@ def test_audit_verify_names_a_changed_and_a_deleted_row(setup: Servers) -> None:
     run(servers, "audit", "export", str(exported))
     text_ = exported.read_text(encoding="utf-8-sig")
     assert "gia hạn nộp" in text_ and "Xin lùi hạn vì mất điện" in text_
+
+
+def test_reminders_and_digests_are_in_the_trail_with_their_delivery(setup: Servers) -> None:
+    servers = setup
+    run(servers, "remind", "--unit", "SNV")
+    run(servers, "digest")
+    [reminder] = audit_rows(servers, AuditAction.REMINDER_QUEUED)
+    [digest] = audit_rows(servers, AuditAction.DIGEST_QUEUED)
+    assert reminder.unit_code == "SNV" and reminder.actor == "hệ thống"
+    sent = {row.object_id for row in audit_rows(servers, AuditAction.MAIL_SENT)}
+    assert {reminder.object_id, digest.object_id} <= sent
+    assert "Nhật ký nguyên vẹn" in run(servers, "audit", "verify")
