@@ -52,49 +52,58 @@ def _done(decided: Decided, what: str) -> None:
     typer.echo(f"{what} (nhật ký dòng {decided.audit_seq}).{told}")
 
 
+UnitArgument = Annotated[str, typer.Argument(help="Mã đơn vị (hồ sơ hiện hành của đơn vị).")]
+VersionOption = Annotated[
+    int | None,
+    typer.Option("--version", help="Chỉ khi hồ sơ hiện hành vẫn là lần gửi này (an toàn hơn)."),
+]
+
+
 @decide_app.command("accept")
 def accept(
     ctx: typer.Context,
-    submission_id: Annotated[int, typer.Argument(help="Số hồ sơ (xem bàn làm việc).")],
+    unit: UnitArgument,
     reason: ReasonOption,
     waive: Annotated[
         list[str] | None,
         typer.Option("--waive", help="Mã lỗi được bỏ qua (lặp lại cho từng mã, hoặc ALL)."),
     ] = None,
+    version: VersionOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Tiếp nhận một hồ sơ bị từ chối, chấp thuận bỏ qua các lỗi đã nêu."""
+    """Tiếp nhận hồ sơ hiện hành của một đơn vị dù có lỗi, chấp thuận bỏ qua các lỗi đã nêu."""
 
     def act(application: App, who: str, now: datetime) -> Decided:
+        engine = application.engine
+        submission = decisions.current_submission_id(engine, application.context, unit, version)
         codes = set(waive or [])
-        ids = decisions.open_error_ids(
-            application.engine, submission_id, codes, all_codes="ALL" in codes
-        )
+        ids = decisions.open_error_ids(engine, submission, codes, all_codes="ALL" in codes)
         return decisions.accept_despite_findings(
-            application.engine, application.context, who, submission_id, ids, reason, now
+            engine, application.context, who, submission, ids, reason, now
         )
 
-    _done(_decide(ctx, actor, act)[0], f"Đã tiếp nhận hồ sơ số {submission_id}")
+    _done(_decide(ctx, actor, act)[0], f"Đã tiếp nhận hồ sơ của đơn vị {unit}")
 
 
 @decide_app.command("reject")
 def reject(
     ctx: typer.Context,
-    submission_id: Annotated[int, typer.Argument(help="Số hồ sơ.")],
+    unit: UnitArgument,
     reason: ReasonOption,
+    version: VersionOption = None,
     actor: ActorOption = None,
 ) -> None:
-    """Không tiếp nhận một hồ sơ đã tiếp nhận; lý do là điều đơn vị cần sửa."""
-    _done(
-        _decide(
-            ctx,
-            actor,
-            lambda a, who, now: decisions.reject(
-                a.engine, a.context, who, submission_id, reason, now
-            ),
-        )[0],
-        f"Đã chuyển hồ sơ số {submission_id} sang chưa tiếp nhận",
-    )
+    """Không tiếp nhận hồ sơ hiện hành (đã tiếp nhận) của một đơn vị; lý do là điều cần sửa."""
+
+    def act(application: App, who: str, now: datetime) -> Decided:
+        submission = decisions.current_submission_id(
+            application.engine, application.context, unit, version
+        )
+        return decisions.reject(
+            application.engine, application.context, who, submission, reason, now
+        )
+
+    _done(_decide(ctx, actor, act)[0], f"Đã chuyển hồ sơ của đơn vị {unit} sang chưa tiếp nhận")
 
 
 @decide_app.command("extend")

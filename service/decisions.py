@@ -40,6 +40,8 @@ MIN_REASON = 5  # characters: "ok" is not a reason anyone can check later
 REFUSALS = {
     "no_reason": "Cần ghi lý do (ít nhất {n} ký tự): quyết định được lưu vào nhật ký và có thể bị kiểm tra lại.",
     "no_submission": "Không có hồ sơ số {id}.",
+    "unit_has_none": "Đơn vị {code} chưa gửi hồ sơ.",
+    "version_not_current": "Hồ sơ hiện hành của đơn vị {code} là lần {latest}, không phải lần {version}.",
     "not_current": "Hồ sơ số {id} không còn là hồ sơ hiện hành của đơn vị (đơn vị đã gửi lần {latest}); hãy xem xét hồ sơ mới nhất.",
     "already_accepted": "Hồ sơ số {id} đang ở trạng thái đã tiếp nhận; không cần tiếp nhận lại.",
     "already_rejected": "Hồ sơ số {id} đang ở trạng thái chưa tiếp nhận.",
@@ -215,6 +217,24 @@ def reject(
 ) -> Decided:
     """Reject an accepted current submission; the reason is what the unit must fix."""
     return _decide_on_submission(engine, ctx, actor, submission_id, reason, now, accept=False)
+
+
+def current_submission_id(
+    engine: Engine, ctx: Context, unit_code: str, version: int | None = None
+) -> int:
+    """The unit's current submission, as the command line names it; with `version`, only if
+    that is still the current one (the unit may have sent another since the operator looked)."""
+    if unit_code not in ctx.campaign.units_by_code:
+        raise DecisionRefused("no_unit", code=unit_code)
+    with Session(engine) as session:
+        current = submissions.current_submission(session, ctx.campaign.code, unit_code)
+    if current is None or current.id is None:
+        raise DecisionRefused("unit_has_none", code=unit_code)
+    if version is not None and version != current.version:
+        raise DecisionRefused(
+            "version_not_current", code=unit_code, latest=current.version, version=version
+        )
+    return current.id
 
 
 def open_error_ids(

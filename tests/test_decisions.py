@@ -110,7 +110,7 @@ def test_accepting_despite_findings_then_rejecting_each_tells_the_unit_once(setu
         servers,
         "decide",
         "accept",
-        str(rejected.id),
+        "SNV",
         "--waive",
         "NOTHING",
         "-r",
@@ -118,18 +118,13 @@ def test_accepting_despite_findings_then_rejecting_each_tells_the_unit_once(setu
         code=2,
     )
     assert "còn 1 lỗi chưa chọn: DOCUMENT_MISSING" in refused
-    assert (
-        run(servers, "decide", "accept", str(rejected.id), "-r", "ok", code=2).count(
-            "Cần ghi lý do"
-        )
-        == 1
-    )
+    assert run(servers, "decide", "accept", "SNV", "-r", "ok", code=2).count("Cần ghi lý do") == 1
 
     out = run(
         servers,
         "decide",
         "accept",
-        str(rejected.id),
+        "SNV",
         "--waive",
         "DOCUMENT_MISSING",
         "-r",
@@ -156,7 +151,7 @@ def test_accepting_despite_findings_then_rejecting_each_tells_the_unit_once(setu
         servers,
         "decide",
         "accept",
-        str(rejected.id),
+        "SNV",
         "--waive",
         "ALL",
         "-r",
@@ -164,12 +159,17 @@ def test_accepting_despite_findings_then_rejecting_each_tells_the_unit_once(setu
         code=2,
     )
     assert len(decision_mails(servers, SNV)) == 1
+    # The operator names a version the unit has since replaced: refused.
+    stale = run(
+        servers, "decide", "reject", "SNV", "--version", "2", "-r", "Sai mẫu Tờ trình", code=2
+    )
+    assert "là lần 1, không phải lần 2" in stale
 
     run(
         servers,
         "decide",
         "reject",
-        str(rejected.id),
+        "SNV",
         "-r",
         "Tờ trình chưa có chữ ký của Giám đốc Sở",
     )
