@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from cli.loading import fail, load_app
 from domain.kinds import NomineeKind
-from domain.text import person_key
 from pipeline.audit_export import audit_csv, audit_workbook
 from service import decisions
 from service.decisions import Decided, DecisionRefused
@@ -215,7 +214,7 @@ def select(
         kind, _, name = rest.partition("/")
         if kind not in kinds or not unit or not name:
             raise fail(f'"{item}" không đúng dạng "MÃ ĐƠN VỊ/tap-the|ca-nhan/Tên".')
-        picks.append((unit, kinds[kind], person_key(name)))
+        picks.append((unit, kinds[kind], name))
     _done(
         _decide(
             ctx,

@@ -55,6 +55,7 @@ REFUSALS = {
     "no_message": "Không có thư đến số {id}.",
     "message_not_from": "Thư đến số {id} được gửi từ {sender}, không phải từ {address}.",
     "not_unknown_sender": "Thư đến số {id} không phải thư từ địa chỉ chưa đăng ký (đã xử lý là: {outcome}).",
+    "older_than_current": "Thư số {id} nhận lúc {received}, trước hồ sơ hiện hành của đơn vị {code} (lần {version}, nhận lúc {current}); xử lý lại sẽ thay hồ sơ mới hơn bằng hồ sơ cũ. Đăng ký địa chỉ mà không xử lý lại thư này.",
     "not_requeueable": "Thư đến số {id} không bị cách ly hay lỗi (trạng thái: {state}); không cần xử lý lại.",
     "not_resendable": "Không có thư gửi đi số {id} ở trạng thái không rõ đã đến hay bị từ chối.",
     "no_quota_award": "Hình thức {award} không có chỉ tiêu toàn tỉnh để lựa chọn.",
@@ -322,6 +323,8 @@ def register_sender(
         if owner is not None:
             raise DecisionRefused("address_taken", address=address, code=owner.code)
         message = _unknown_sender_message(session, message_id, address) if message_id else None
+        if message is not None:
+            _not_older_than_current(session, campaign, unit_code, message)
         decisions.register_sender(session, campaign, unit_code, address, actor, reason)
         if message is not None:
             inbound.reopen(session, message)
@@ -352,6 +355,24 @@ def _unknown_sender_message(session: Session, message_id: int, address: str) -> 
     if message.state != MessageState.DONE or message.outcome != Outcome.UNKNOWN_SENDER:
         raise DecisionRefused("not_unknown_sender", id=message_id, outcome=message.outcome)
     return message
+
+
+def _not_older_than_current(
+    session: Session, campaign: Campaign, unit_code: str, message: InboundMessage
+) -> None:
+    """Handled now, the message would become the unit's newest version: refused when the unit
+    already has a submission received after it, which it would wrongly replace."""
+    current = submissions.current_submission(session, campaign.code, unit_code)
+    received = message.received_at or message.fetched_at
+    if current is not None and current.received_at > received:
+        raise DecisionRefused(
+            "older_than_current",
+            id=message.id,
+            received=moment_text(received, campaign.tz),
+            code=unit_code,
+            version=current.version,
+            current=moment_text(current.received_at, campaign.tz),
+        )
 
 
 def reprocess(
@@ -460,8 +481,9 @@ def select_nominees(
     reason: str,
     now: datetime,
 ) -> Decided:
-    """The award's whole selection becomes `picks` ((unit code, kind, name key) each), within
-    its province quota; the audit row says who was added and who removed."""
+    """The award's whole selection becomes `picks` ((unit code, kind, name) each, the name as
+    written or as its `person_key`), within its province quota; the audit row says who was
+    added and who removed."""
     reason = _reason(reason)
     definition = ctx.campaign.awards.get(award)
     if definition is None or definition.province_quota is None:
@@ -480,10 +502,11 @@ def select_nominees(
     with Session(engine) as session:
         snapshot = read_model.snapshot(session, ctx.campaign, now)
     pool = {(c.unit.code, c.kind, c.name_key): c for c in candidates(snapshot, award)}
-    for unit_code, kind, key in picks:
-        if (unit_code, kind, key) not in pool:
-            raise DecisionRefused("not_candidate", name=key, unit=unit_code, award=definition.name)
-    chosen = [pool[p] for p in picks]
+    keys = [(unit_code, kind, person_key(name)) for unit_code, kind, name in picks]
+    for (unit_code, _, name), key in zip(picks, keys, strict=True):
+        if key not in pool:
+            raise DecisionRefused("not_candidate", name=name, unit=unit_code, award=definition.name)
+    chosen = [pool[k] for k in keys]
     before = {(c.unit.code, c.kind, c.name_key): c for c in pool.values() if c.selected}
     with claiming_session(engine) as session:
         decisions.replace_selection(
@@ -507,7 +530,7 @@ def select_nominees(
                     if (c.unit.code, c.kind, c.name_key) not in before
                 ],
                 "removed": [
-                    f"{c.name} ({c.unit.code})" for k, c in before.items() if k not in picks
+                    f"{c.name} ({c.unit.code})" for k, c in before.items() if k not in keys
                 ],
             },
             at=now,

@@ -383,3 +383,36 @@ def test_reminders_and_digests_are_in_the_trail_with_their_delivery(setup: Serve
     sent = {row.object_id for row in audit_rows(servers, AuditAction.MAIL_SENT)}
     assert {reminder.object_id, digest.object_id} <= sent
     assert "Nhật ký nguyên vẹn" in run(servers, "audit", "verify")
+
+
+def test_an_older_mail_is_not_reprocessed_over_a_newer_submission(setup: Servers) -> None:
+    servers = setup
+    clerk = "vanthu.cu@tamduong.laichau.gov.vn"
+    spec = NominationList(
+        "UBND huyện Tam Đường",
+        collectives(["UBND xã Bản Giang"], turnout="99,6%"),
+        people("Nguyễn Văn", 2),
+        with_turnout=True,
+    )
+    servers.append(build_email(sender=clerk, subject="Hồ sơ cũ", files=dossier(spec)), vn(21))
+    servers.append(build_email(sender=TAM_DUONG, subject="Hồ sơ", files=dossier(spec)), vn(22))
+    run(servers, "poll")
+    with session(servers) as s:
+        old = s.exec(select(InboundMessage).where(InboundMessage.from_address == clerk)).one()
+    refused = run(
+        servers,
+        "decide",
+        "register",
+        clerk,
+        "-u",
+        "H-TAMDUONG",
+        "-m",
+        str(old.id),
+        "-r",
+        "Văn thư cũ của huyện",
+        code=2,
+    )
+    assert "trước hồ sơ hiện hành của đơn vị H-TAMDUONG" in refused, refused
+    assert audit_rows(servers, AuditAction.REGISTER_SENDER) == []
+    run(servers, "decide", "register", clerk, "-u", "H-TAMDUONG", "-r", "Văn thư cũ của huyện")
+    assert current(servers, "H-TAMDUONG").version == 1
