@@ -65,8 +65,8 @@ class Award(_Strict):
     document_per_nominee: DocumentKind | None = None
     # Minimum voter turnout (percent) for collectives of the unit kinds in `turnout_applies_to`.
     min_turnout_percent: float | None = Field(default=None, ge=0, le=100)
-    # Reward as a multiple of the base salary for an individual (Decree 91/2017).
-    reward_multiplier: float = Field(default=0, ge=0)
+    # How many sets of paper originals a unit sends for it ("02 bộ bản chính").
+    paper_sets: int = Field(default=0, ge=0)
 
     @cached_property
     def match_phrases(self) -> list[str]:
@@ -109,16 +109,65 @@ class Reminders(_Strict):
         return sorted(days, reverse=True)
 
 
-class Rewards(_Strict):
+class RewardPeriod(_Strict):
+    """The amounts in force from a date: the base salary, each award's multiple of it for an
+    individual, a collective's factor, and how the decree rounds an amount."""
+
+    since: date
+    basis: str  # the decrees, as the Tờ trình cites them
     base_salary_vnd: int = Field(gt=0)
+    multipliers: dict[str, float]  # award code -> multiple of the base salary, for an individual
     collective_factor: float = Field(default=2.0, gt=0)
+    round_up_to_vnd: int = Field(default=0, ge=0)  # 10000: "làm tròn lên hàng chục nghìn đồng"
+
+    def amount(self, award: str, collective: bool) -> int:
+        raw = self.multipliers.get(award, 0) * self.base_salary_vnd
+        raw *= self.collective_factor if collective else 1.0
+        step = self.round_up_to_vnd
+        exact = round(raw)
+        return -(-exact // step) * step if step else exact
+
+
+class Rewards(_Strict):
+    """Reward amounts by the date of the decision (they changed with later decrees)."""
+
+    periods: list[RewardPeriod] = Field(min_length=1)
+
+    def in_force(self, day: date) -> RewardPeriod:
+        """The period in force on `day` (the earliest one for a day before all of them)."""
+        ordered = sorted(self.periods, key=lambda p: p.since)
+        current = ordered[0]
+        for period in ordered:
+            if period.since <= day:
+                current = period
+        return current
+
+
+class Contact(_Strict):
+    """The officer a unit calls about its dossier."""
+
+    name: str
+    phone: str = ""
+    email: str = ""
 
 
 class Department(_Strict):
-    name: str
+    name: str  # "Sở Nội vụ tỉnh Lai Châu": as a sentence names it
     office: str
     intake_address: str
     digest_recipients: list[str] = []
+    # The title block of its documents (Nghị định 30/2020/NĐ-CP): the parent body over the issuing
+    # body, upper-cased when printed: "UBND TỈNH LAI CHÂU" / "SỞ NỘI VỤ".
+    parent_body: str = ""
+    issuing_body: str = ""
+    place: str = ""  # "Lai Châu, ngày 26 tháng 5 năm 2021"
+    document_code: str = ""  # "…/TTr-SNV"
+    # The signature block: the title lines ("KT. GIÁM ĐỐC", "PHÓ GIÁM ĐỐC") and the signer.
+    signer_titles: list[str] = []
+    signer: str = ""
+    # To whom the Department's Tờ trình goes ("Chủ tịch UBND tỉnh Lai Châu").
+    submits_to: str = ""
+    contact: Contact | None = None
 
 
 class Campaign(_Strict):

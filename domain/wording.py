@@ -6,7 +6,7 @@ write a moment or a sum the same way ("14:05 ngày 24/05/2021", "31,5", "5.215.0
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from domain.kinds import (
     AuditAction,
@@ -48,6 +48,14 @@ def parse_moment(text: str, tz: tzinfo) -> datetime | None:
     if parsed is None:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def document_date_text(place: str, day: date) -> str:
+    """The place-and-date line of an administrative document (Nghị định 30/2020/NĐ-CP):
+    "Lai Châu, ngày 26 tháng 5 năm 2021", a leading zero for days below 10 and for months 1
+    and 2 ("ngày 05 tháng 01 năm 2021")."""
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
 def deadline_text(last_minute: datetime, tz: tzinfo) -> str:

@@ -23,8 +23,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from domain.kinds import FileKind, Severity
 from domain.model import Finding, ReadList, Sheet
-from pipeline.export import fit_row_height, print_setup, put
 from pipeline.formats import check_zip_limits
+from pipeline.sheet_layout import fit_row_height, print_setup, put
 
 PROBLEMS_SHEET = "Lỗi cần sửa"
 AUTHOR = "Hệ thống tiếp nhận hồ sơ"

@@ -22,7 +22,7 @@ from domain.wording import (
     moment_text,
     outcome_label,
 )
-from pipeline.export import put
+from pipeline.sheet_layout import put
 
 HEADERS = (
     "STT",

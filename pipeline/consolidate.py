@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from domain.campaign import Campaign, Unit
 from domain.kinds import NomineeKind, SubmissionStatus
@@ -93,21 +93,26 @@ class RewardLine:
         return self.count * self.amount_each
 
 
-def reward_estimate(snapshot: Snapshot) -> list[RewardLine]:
-    """Money for the accepted nominees (Decree 91/2017 multiples of the base salary).
+def reward_estimate(snapshot: Snapshot, decided_on: date | None = None) -> list[RewardLine]:
+    """Money for the accepted nominees: multiples of the base salary in force on the day of the
+    decision (`decided_on`, by default the snapshot's day), rounded as that period's decree says.
 
-    Awards with a province-wide quota count at most that many, since only that many are chosen.
+    An award with a province-wide quota counts the Department's selection once it has made one,
+    else at most the quota, since only that many are chosen.
     """
     campaign = snapshot.campaign
+    day = decided_on or snapshot.taken_at.astimezone(campaign.tz).date()
+    period = campaign.rewards.in_force(day)
     totals = accepted_totals(snapshot)
     lines = []
     for code, award in campaign.awards.items():
+        chosen = [s for s in snapshot.selected_for(code) if s.nominee is not None]
         for kind in NomineeKind:
             count = totals[code][kind]
             if award.province_quota is not None:
-                count = min(count, award.province_quota.of(kind))
-            factor = campaign.rewards.collective_factor if kind is NomineeKind.COLLECTIVE else 1.0
-            each = award.reward_multiplier * campaign.rewards.base_salary_vnd * factor
+                picked = sum(1 for s in chosen if s.kind is kind)
+                count = picked if chosen else min(count, award.province_quota.of(kind))
+            each = period.amount(code, collective=kind is NomineeKind.COLLECTIVE)
             if count:
                 lines.append(RewardLine(award.name, kind, count, each))
     return lines

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -25,6 +24,14 @@ from domain.model import Nominee
 from domain.snapshot import Snapshot, UnitEntry
 from domain.wording import status_label
 from pipeline.consolidate import accepted_totals
+from pipeline.sheet_layout import (
+    fit_row_height,
+    print_setup,
+    put,
+    signature_block,
+    times_new_roman,
+    title_block,
+)
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -32,7 +39,6 @@ _HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
 _GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t")
 _ROMAN = [
     "I",
     "II",
@@ -71,19 +77,6 @@ def roman(n: int) -> str:
     return _ROMAN[n - 1] if n <= len(_ROMAN) else str(n)
 
 
-def put(ws: Worksheet, row: int, column: int, value: object) -> None:
-    """Write a value; text is forced to stay text (no formulas from units' files) and loses the
-    control characters a worksheet cannot hold (a damaged .csv has them)."""
-    cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
-        if value.startswith(_FORMULA_STARTS):
-            cell.quotePrefix = True
-
-
 @dataclass(frozen=True)
 class Column:
     title: str
@@ -96,37 +89,31 @@ def _awards_text(snapshot: Snapshot, n: Nominee) -> str:
 
 
 def _title_block(ws: Worksheet, snapshot: Snapshot, width: int, heading: str) -> int:
+    """The decree's header, the sheet's title, and what it is attached to and as of when."""
     c = snapshot.campaign
+    department = c.department
     taken = snapshot.taken_at.astimezone(c.tz)
-    half = max(2, width // 2)
-    put(ws, 1, 1, c.department.name.upper())
-    put(ws, 1, half + 1, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
-    put(ws, 2, 1, c.department.office)
-    put(ws, 2, half + 1, "Độc lập - Tự do - Hạnh phúc")
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=half)
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=half)
-    ws.merge_cells(start_row=1, start_column=half + 1, end_row=1, end_column=width)
-    ws.merge_cells(start_row=2, start_column=half + 1, end_row=2, end_column=width)
-    put(ws, 4, 1, heading)
-    put(ws, 5, 1, c.title)
-    put(
+    issuer = department.issuing_body or department.name
+    code = f"/TTr-{department.document_code}" if department.document_code else ""
+    return title_block(
         ws,
-        6,
-        1,
-        f"(Tổng hợp từ hồ sơ các đơn vị gửi qua thư điện tử đến {taken:%H:%M} ngày {taken:%d/%m/%Y})",
+        department,
+        width,
+        taken.date(),
+        heading,
+        [
+            c.title,
+            f"(Kèm theo Tờ trình số       {code} ngày       tháng {taken.month} năm {taken.year} "
+            f"của {issuer})",
+            f"(Tổng hợp từ hồ sơ các đơn vị gửi qua thư điện tử đến {taken:%H:%M} ngày "
+            f"{taken:%d/%m/%Y})",
+        ],
     )
-    for row in (4, 5, 6):
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
-        ws.cell(row, 1).alignment = _CENTER
-    for row in (1, 2):
-        for col in (1, half + 1):
-            ws.cell(row, col).font = Font(bold=True)
-            ws.cell(row, col).alignment = _CENTER
-    ws.cell(4, 1).font = Font(bold=True, size=13)
-    ws.cell(5, 1).font = Font(italic=True)
-    ws.cell(6, 1).font = Font(italic=True, size=9)
-    ws.row_dimensions[5].height = 32
-    return 8
+
+
+def _widths(ws: Worksheet, columns: Sequence[Column]) -> None:
+    for i, column in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(i)].width = column.width
 
 
 def _header(ws: Worksheet, row: int, columns: Sequence[Column]) -> None:
@@ -141,32 +128,6 @@ def _header(ws: Worksheet, row: int, columns: Sequence[Column]) -> None:
     ws.row_dimensions[row].height = 30
 
 
-def fit_row_height(ws: Worksheet, row: int, widths: Sequence[float]) -> None:
-    """Give a row the height its wrapped text needs: spreadsheet programs do not always do it."""
-    lines = 1
-    for i, width in enumerate(widths, 1):
-        value = ws.cell(row, i).value
-        if isinstance(value, str) and value:
-            per_line = max(1.0, width * 1.15)
-            needed = sum(max(1, -(-len(part) // int(per_line))) for part in value.split("\n"))
-            lines = max(lines, needed)
-    ws.row_dimensions[row].height = 15 * lines + 2
-
-
-def print_setup(ws: Worksheet, header_row: int) -> None:
-    ws.freeze_panes = ws.cell(header_row + 1, 1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    ws.oddFooter.center.text = "Trang &P / &N"
-
-
 def _nominee_sheet(
     ws: Worksheet,
     snapshot: Snapshot,
@@ -176,6 +137,7 @@ def _nominee_sheet(
     unit_label: str,
 ) -> int:
     """Grouped, numbered rows of the nominees `pick` selects; returns how many were listed."""
+    _widths(ws, columns)
     header_row = _title_block(ws, snapshot, len(columns), heading)
     _header(ws, header_row, columns)
     row, number, group = header_row + 1, 0, 0
@@ -208,6 +170,7 @@ def _nominee_sheet(
             row += 1
     put(ws, row, 2, f"Tổng cộng: {number} {unit_label}")
     ws.cell(row, 2).font = Font(bold=True)
+    signature_block(ws, snapshot.campaign.department, row + 1, len(columns))
     print_setup(ws, header_row)
     return number
 
@@ -231,6 +194,7 @@ def _comparison_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
     widths = [6, 36, 18, 8, 10, 10, 10, 10, 12, 12, 30]
     columns = [Column(t, w, lambda n, e: None) for t, w in zip(titles, widths, strict=True)]
     heading = "SO SÁNH ĐỀ NGHỊ CỦA CÁC ĐƠN VỊ VỚI CHỈ TIÊU PHÂN BỔ"
+    _widths(ws, columns)
     header_row = _title_block(ws, snapshot, len(columns), heading)
     _header(ws, header_row, columns)
     others = [code for code in c.awards if code != allocated]
@@ -240,20 +204,21 @@ def _comparison_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
         allowed = c.allocation_for(entry.unit.code)
         cur = entry.current
         status = status_label(cur.status if cur else None)
-        counted = entry.accepted
+        # What the unit's current version proposes, accepted or not (as the digest shows it);
+        # the total counts accepted versions only.
         values = [
             allowed.collectives,
-            entry.proposed(allocated, NomineeKind.COLLECTIVE) if counted else 0,
+            entry.proposed(allocated, NomineeKind.COLLECTIVE),
             allowed.individuals,
-            entry.proposed(allocated, NomineeKind.INDIVIDUAL) if counted else 0,
-            sum(entry.proposed(o, NomineeKind.COLLECTIVE) for o in others) if counted else 0,
-            sum(entry.proposed(o, NomineeKind.INDIVIDUAL) for o in others) if counted else 0,
+            entry.proposed(allocated, NomineeKind.INDIVIDUAL),
+            sum(entry.proposed(o, NomineeKind.COLLECTIVE) for o in others),
+            sum(entry.proposed(o, NomineeKind.INDIVIDUAL) for o in others),
         ]
         notes = []
         if values[1] > values[0] or values[3] > values[2]:
             notes.append("vượt chỉ tiêu")
-        if cur is not None and not counted:
-            notes.append(f"{cur.errors} lỗi")
+        if cur is not None and not entry.accepted:
+            notes.append(f"chưa tiếp nhận, {cur.errors} lỗi; không tính vào tổng")
         row_values: list[object] = [
             i,
             entry.unit.name,
@@ -266,11 +231,12 @@ def _comparison_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
             put(ws, row, col, value)
             ws.cell(row, col).border = _BORDER
             ws.cell(row, col).alignment = _CENTER if col not in (2, 11) else _WRAP
-        sums = [a + b for a, b in zip(sums, values, strict=True)]
+        counted = values if entry.accepted else [values[0], 0, values[2], 0, 0, 0]
+        sums = [a + b for a, b in zip(sums, counted, strict=True)]
         fit_row_height(ws, row, widths)
         row += 1
     totals = accepted_totals(snapshot)
-    put(ws, row, 2, "Tổng cộng")
+    put(ws, row, 2, "Tổng cộng (hồ sơ đã tiếp nhận)")
     for col, value in enumerate(sums, 5):
         put(ws, row, col, value)
     for col in range(1, len(columns) + 1):
@@ -289,6 +255,7 @@ def _comparison_sheet(ws: Worksheet, snapshot: Snapshot) -> None:
         )
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(columns))
         row += 1
+    signature_block(ws, c.department, row, len(columns))
     print_setup(ws, header_row)
 
 
@@ -376,6 +343,7 @@ def build_workbook(snapshot: Snapshot) -> bytes:
             "trường hợp",
         )
     _comparison_sheet(wb.create_sheet("So với phân bổ"), snapshot)
+    times_new_roman(wb)
     buffer = BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

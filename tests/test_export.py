@@ -48,18 +48,45 @@ def rows(ws: Worksheet) -> list[tuple[object, ...]]:
     return [tuple(r) for r in ws.iter_rows(values_only=True)]
 
 
+def header_index(table: list[tuple[object, ...]]) -> int:
+    return next(i for i, r in enumerate(table) if r[0] == "STT")
+
+
+def test_every_sheet_is_laid_out_as_the_decree_asks(campaign: Campaign) -> None:
+    wb = load_workbook(BytesIO(build_workbook(sample(campaign))))
+    for ws in wb.worksheets:
+        cells = {c.coordinate: c for row in ws.iter_rows() for c in row if c.value is not None}
+        texts = {c.value: c for c in cells.values() if isinstance(c.value, str)}
+        assert ws["A1"].value == "UBND TỈNH LAI CHÂU" and not ws["A1"].font.b
+        assert ws["A2"].value == "SỞ NỘI VỤ" and ws["A2"].font.b
+        assert texts["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"].font.b
+        motto = texts["Độc lập - Tự do - Hạnh phúc"]
+        assert motto.font.b and motto.font.sz == 14
+        assert any(str(c.value).startswith("\u2014\u2014\u2014") for c in ws[3])  # the rules
+        dated = next(c for v, c in texts.items() if v.startswith("Lai Châu, ngày "))
+        assert (
+            dated.font.i
+            and dated.value == f"Lai Châu, ngày {NOW.astimezone(campaign.tz):%d} tháng 5 năm 2021"
+        )
+        assert any(v.startswith("(Kèm theo Tờ trình số") and "/TTr-SNV" in v for v in texts)
+        assert "KT. GIÁM ĐỐC" in texts and "PHÓ GIÁM ĐỐC" in texts
+        fonts = {c.font.name for c in cells.values()}
+        assert fonts == {"Times New Roman"}, (ws.title, fonts)
+
+
 def test_sheets_groups_numbering_and_totals(campaign: Campaign) -> None:
     wb = load_workbook(BytesIO(build_workbook(sample(campaign))))
     assert wb.sheetnames == ["Tập thể", "Cá nhân", "Đề nghị PM", "So với phân bổ"]
     individuals = rows(wb["Cá nhân"])
-    assert individuals[3][0] == "DANH SÁCH CÁ NHÂN ĐỀ NGHỊ TẶNG BẰNG KHEN CỦA CHỦ TỊCH UBND TỈNH"
-    header = individuals[7]
-    assert header[:3] == ("STT", "Họ và tên", "Năm sinh")
-    body = individuals[8:]
+    titles = [r[0] for r in individuals[:10]]
+    assert "DANH SÁCH CÁ NHÂN ĐỀ NGHỊ TẶNG BẰNG KHEN CỦA CHỦ TỊCH UBND TỈNH" in titles
+    at = header_index(individuals)
+    assert individuals[at][:3] == ("STT", "Họ và tên", "Năm sinh")
+    body = individuals[at + 1 :]
     assert body[0][:2] == ("I", "UBND huyện Tam Đường (2 cá nhân)")
     assert body[1][:3] == (1, "Nguyễn Văn An", 1978)
     assert body[3][:2] == ("II", "Sở Nội vụ (2 cá nhân – nộp muộn)")
-    assert [r[1] for r in body][-1] == "Tổng cộng: 4 cá nhân"
+    assert "Tổng cộng: 4 cá nhân" in [r[1] for r in body]
     assert all("Đặng Văn Quân" not in str(r) for r in body)  # rejected lists are not consolidated
     pm = rows(wb["Đề nghị PM"])
     assert any(r[1] == "Hoàng Thị Hòa" for r in pm)
@@ -83,9 +110,11 @@ def test_comparison_with_the_allocation(campaign: Campaign) -> None:
     by_unit = {r[1]: r for r in table if isinstance(r[0], int)}
     assert len(by_unit) == len(campaign.units)
     assert by_unit["UBND huyện Tam Đường"][2:8] == ("đã tiếp nhận", 1, 6, 1, 14, 2)
-    assert by_unit["Sở Tư pháp"][2] == "có lỗi, chờ gửi lại"
+    # A rejected unit shows what it proposed, as the digest does, and is left out of the total.
+    stp = by_unit["Sở Tư pháp"]
+    assert stp[2] == "có lỗi, chờ gửi lại" and stp[7] == 1 and "không tính vào tổng" in str(stp[10])
     assert by_unit["UBND thành phố Lai Châu"][2] == "chưa nộp"
-    total = next(r for r in table if r[1] == "Tổng cộng")
+    total = next(r for r in table if r[1] == "Tổng cộng (hồ sơ đã tiếp nhận)")
     assert total[4:8] == (89, 2, 209, 4)
 
 
@@ -94,8 +123,9 @@ def test_print_setup(campaign: Campaign) -> None:
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape"
         assert int(ws.page_setup.paperSize) == 9  # A4
-        assert ws.print_title_rows == "$8:$8"
-        assert ws.freeze_panes == "A9"
+        at = header_index(rows(ws)) + 1
+        assert ws.print_title_rows == f"${at}:${at}"
+        assert ws.freeze_panes == f"A{at + 1}"
 
 
 def test_totals_shared_nominees_and_rewards(campaign: Campaign) -> None:
