@@ -249,7 +249,9 @@ def digest(
         raise fail("--at chỉ dùng cùng --preview.")
     now = moment(application, at)
     if preview:
-        shown = mailings.preview_digest(application.engine, application.context, now)
+        shown = mailings.preview_digest(
+            application.engine, application.context, now, as_of=at is not None
+        )
         if output is None:
             typer.echo(shown.text)
             return
@@ -281,7 +283,7 @@ def export(
         )
     application = load_app(ctx)
     shown = mailings.preview_digest(
-        application.engine, application.context, moment(application, at)
+        application.engine, application.context, moment(application, at), as_of=at is not None
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(shown.workbook)
@@ -311,7 +313,9 @@ def remind(
         raise fail("--at chỉ dùng cùng --dry-run.")
     now = moment(application, at)
     if dry_run:
-        due = mailings.reminders_due(application.engine, application.context, now, unit)
+        due = mailings.reminders_due(
+            application.engine, application.context, now, unit, as_of=at is not None
+        )
         if not due:
             typer.echo("Hiện không có thư nhắc nào đến hạn gửi.")
         for r in due:

@@ -45,12 +45,14 @@ def accepted_totals(snapshot: Snapshot) -> dict[str, dict[NomineeKind, int]]:
 
 
 def changes_since(snapshot: Snapshot, since: datetime | None) -> list[Change]:
+    """Submissions stored since `since`, in the order they were received (not processed)."""
     units = snapshot.campaign.units_by_code
-    return [
+    changed = [
         Change(units[s.unit_code], s)
         for s in snapshot.history
         if (since is None or s.created_at > since) and s.unit_code in units
     ]
+    return sorted(changed, key=lambda c: (c.submission.received_at, c.submission.id))
 
 
 @dataclass(frozen=True)

@@ -60,11 +60,14 @@ class DigestPreview:
     workbook: bytes
 
 
-def preview_digest(engine: Engine, ctx: Context, now: datetime) -> DigestPreview:
-    """The digest as it would be sent now, without sending or recording anything."""
+def preview_digest(
+    engine: Engine, ctx: Context, now: datetime, as_of: bool = False
+) -> DigestPreview:
+    """The digest as it would be sent now, without sending or recording anything (`as_of`: as
+    it would have been at `now`, from what had been received by then)."""
     with Session(engine) as session:
         previous = dispatches.last_dispatch(session, ctx.campaign.code, DispatchKind.DIGEST, now)
-        snapshot = read_model.snapshot(session, ctx.campaign, now)
+        snapshot = read_model.snapshot(session, ctx.campaign, now, as_of=as_of)
     view = build_digest(snapshot, previous.created_at if previous else None)
     text, html = render_digest(view)
     return DigestPreview(view, text, html, build_workbook(snapshot))
@@ -112,11 +115,17 @@ def _reminders(
 
 
 def reminders_due(
-    engine: Engine, ctx: Context, now: datetime, units: list[str] | None = None
+    engine: Engine,
+    ctx: Context,
+    now: datetime,
+    units: list[str] | None = None,
+    as_of: bool = False,
 ) -> list[Reminder]:
-    """Who gets a reminder now: the due ones, or, for `units`, one each on the operator's word."""
+    """Who gets a reminder now: the due ones, or, for `units`, one each on the operator's word
+    (`as_of`: who would have, at `now`, from what had been received by then)."""
     with Session(engine) as session:
-        return _reminders(session, read_model.snapshot(session, ctx.campaign, now), now, units)
+        snapshot = read_model.snapshot(session, ctx.campaign, now, as_of=as_of)
+        return _reminders(session, snapshot, now, units)
 
 
 def send_reminders(

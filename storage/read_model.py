@@ -162,18 +162,24 @@ def message_entry(m: InboundMessage) -> MessageEntry:
     )
 
 
-def snapshot(session: Session, campaign: Campaign, now: datetime) -> Snapshot:
+def snapshot(session: Session, campaign: Campaign, now: datetime, as_of: bool = False) -> Snapshot:
     """The campaign at a glance, in a fixed number of queries whatever the number of units, with
-    the officers' extensions and registered addresses applied to the campaign it carries."""
+    the officers' extensions and registered addresses applied to the campaign it carries.
+
+    `as_of`: only what had been received by `now` (an operator's "as if at" moment): each unit's
+    current version is its latest received by then. Otherwise everything stored, whatever the
+    mail server's clock said (a server a few minutes ahead must not hide a dossier)."""
     campaign = effective_campaign(session, campaign)
-    history = session.exec(
-        select(Submission)
-        .where(Submission.campaign_code == campaign.code)
-        .order_by(col(Submission.id))
-    ).all()
+    query = select(Submission).where(Submission.campaign_code == campaign.code)
+    if as_of:
+        query = query.where(col(Submission.received_at) <= now)
+    history = session.exec(query.order_by(col(Submission.id))).all()
     errors = _error_messages(session, [s.id for s in history if s.id is not None])
     entries = {s.id: _entry(s, errors.get(s.id or 0, ())) for s in history}
-    current = {s.unit_code: s for s in history if s.is_current}
+    current: dict[str, Submission] = {}
+    for s in history:  # the latest version of each unit (by then)
+        if s.unit_code not in current or s.version > current[s.unit_code].version:
+            current[s.unit_code] = s
     current_ids = [s.id for s in current.values() if s.id is not None]
     nominees = _nominees_of(session, current_ids)
     papers = _papers_of(session, current_ids)

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from email import policy
 from pathlib import Path
 
@@ -91,6 +92,26 @@ def test_the_demo_processes_the_sample_mailbox(tmp_path: Path) -> None:
     exported = run_intake("export", str(tmp_path / "tong-hop.xlsx"), env=env).stdout
     assert "9 tập thể, 36 cá nhân" in exported
     assert load_workbook(tmp_path / "tong-hop.xlsx").sheetnames[0] == "Tập thể"
+    # "As of" tells the truth: what had been received by then, no more (CAT sent on the 26th).
+    earlier = tmp_path / "tong-hop-24.xlsx"
+    run_intake("export", str(earlier), "--at", "24/05/2021 17:00", env=env)
+    cells = {c.value for ws in load_workbook(earlier) for row in ws.iter_rows() for c in row}
+    assert "(Tổng hợp từ hồ sơ các đơn vị gửi qua thư điện tử đến 17:00 ngày 24/05/2021)" in cells
+    assert not any(isinstance(v, str) and v.startswith("Công an tỉnh (") for v in cells)
+    full = {
+        c.value
+        for ws in load_workbook(tmp_path / "tong-hop.xlsx")
+        for row in ws.iter_rows()
+        for c in row
+    }
+    assert any(isinstance(v, str) and v.startswith("Công an tỉnh (") for v in full)
+    changes = digest.split("2. THAY ĐỔI")[1].split("3. ")[0]
+    received = [
+        datetime.strptime(line[4:25], "%H:%M ngày %d/%m/%Y")
+        for line in changes.splitlines()
+        if line.startswith("  - ")
+    ]
+    assert len(received) > 5 and received == sorted(received), changes  # in the order received
 
     due = run_intake("remind", "--dry-run", "--at", "2021-05-24 08:30", env=env).stdout
     assert "TP-LAICHAU" in due and "nhắc trước hạn 1 ngày" in due
