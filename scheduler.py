@@ -40,6 +40,7 @@ class Jobs:
     deliver: Callable[[], object]
     digest: Callable[[], object]
     remind: Callable[[], object]
+    package: Callable[[], object]
 
 
 def jobs_of(app: App) -> Jobs:
@@ -57,6 +58,7 @@ def jobs_of(app: App) -> Jobs:
         deliver=each("deliver", app.deliver),
         digest=each("digest", app.digest),
         remind=each("remind", app.remind),
+        package=each("package", app.package),
     )
 
 
@@ -111,6 +113,16 @@ def build_scheduler(
         IntervalTrigger(minutes=schedule.reminder_check_minutes, timezone=timezone),
         id="remind",
         name="remind",
+        misfire_grace_time=half_interval,
+        next_run_time=started,
+        **common,
+    )
+    # Checked as often as the reminders: written once, as soon as the last deadline has passed.
+    scheduler.add_job(
+        jobs.package,
+        IntervalTrigger(minutes=schedule.reminder_check_minutes, timezone=timezone),
+        id="package",
+        name="package",
         misfire_grace_time=half_interval,
         next_run_time=started,
         **common,

@@ -13,6 +13,8 @@ intake --config FILE audit …     the audit trail: verify its chain, export it
 intake --config FILE digest      send today's digest to the Department (--preview: show it only)
 intake --config FILE export F    write the consolidated workbook
 intake --config FILE remind      send the reminders due now (--dry-run: only show them)
+intake --config FILE draft to-trinh  the Department's Tờ trình draft (.docx)
+intake --config FILE package     the forward package (.zip: workbook, Tờ trình, dossiers, manifest)
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from cli.loading import AtOption, fail, load_app, moment
 from cli.logs import LogFormat
 from cli.users import users_app
 from desk.serve import serve, serve_in_background
-from domain.wording import outcome_label, status_label
-from service import mailings
+from domain.wording import format_vnd, outcome_label, status_label
+from service import mailings, papers
 from service.health import run_checks
 
 
@@ -291,6 +293,56 @@ def export(
     typer.echo(
         f"Đã ghi {path}: {totals.collectives} tập thể, {totals.individuals} cá nhân "
         f"của {shown.view.accepted} đơn vị đã được tiếp nhận."
+    )
+
+
+@app.command()
+def draft(
+    ctx: typer.Context,
+    paper: Annotated[str, typer.Argument(help="Giấy tờ cần soạn: to-trinh.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Tệp .docx sẽ ghi.")] = Path(
+        "Du-thao-To-trinh.docx"
+    ),
+    at: AtOption = None,
+) -> None:
+    """Soạn dự thảo Tờ trình của Sở Nội vụ trình Chủ tịch UBND tỉnh (tệp Word)."""
+    if paper != "to-trinh":
+        raise fail(f'Chưa có mẫu "{paper}"; hiện có: to-trinh.')
+    if output.suffix.lower() != ".docx":
+        raise fail(f'Dự thảo là tệp Word: ghi vào một tệp có đuôi .docx (không phải "{output}").')
+    application = load_app(ctx)
+    drafted = papers.draft(
+        application.engine, application.context, moment(application, at), as_of=at is not None
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(drafted.payload)
+    typer.echo(
+        f"Đã ghi {output}: {drafted.units_sent} đơn vị đã gửi, {drafted.units_accepted} hợp lệ; "
+        f"dự toán {format_vnd(drafted.reward_total)}."
+    )
+
+
+@app.command()
+def package(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Thư mục ghi gói (mặc định: storage.packages_dir)."),
+    ] = None,
+    at: AtOption = None,
+) -> None:
+    """Đóng gói hồ sơ trình: bảng tổng hợp, dự thảo Tờ trình, hồ sơ các đơn vị và danh mục."""
+    application = load_app(ctx)
+    written = papers.write_package(
+        application.engine,
+        application.context,
+        moment(application, at),
+        folder or application.settings.storage.packages_dir,
+        as_of=at is not None,
+    )
+    typer.echo(
+        f"Đã ghi {written.path}: hồ sơ của {written.units} đơn vị ({written.files} tệp), "
+        "bảng tổng hợp, dự thảo Tờ trình và danh mục."
     )
 
 

@@ -168,6 +168,8 @@ class DatabaseSettings(_Section):
 class StorageSettings(_Section):
     # Attachments are kept here, content-addressed; raw messages are kept in the database.
     files_dir: Path = Path("var/files")
+    # The forward packages (workbook, Tờ trình draft, units' dossiers, manifest) are written here.
+    packages_dir: Path = Path("var/packages")
 
 
 class ScheduleSettings(_Section):

@@ -199,6 +199,7 @@ class DispatchKind(StrEnum):
 
     DIGEST = "digest"
     REMINDER = "reminder"
+    PACKAGE = "package"  # the forward package, written once the deadline has passed
 
 
 class JobOutcome(StrEnum):

@@ -125,8 +125,10 @@ class Snapshot:
 class PaperEntry:
     id: int
     filename: str
-    kind: str
+    kind: str  # a `DocumentKind` value
     size: int
+    sha256: str = ""
+    stored_path: str = ""  # in the file store
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,7 @@ _JOB_LABELS = {
     "deliver": "gửi thư",
     "digest": "bản tổng hợp",
     "remind": "thư nhắc",
+    "package": "gói hồ sơ trình",
 }
 _JOB_OUTCOME_LABELS = {
     JobOutcome.OK: "thành công",

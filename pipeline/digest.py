@@ -90,6 +90,7 @@ class DigestView:
     shared: list[SharedNominee]
     rewards: list[RewardLine]
     selections: list[SelectionView]
+    package: str = ""  # where the forward package was written, once it has been
 
     @property
     def submitted(self) -> int:
@@ -130,7 +131,7 @@ def _row(entry: UnitEntry, snapshot: Snapshot) -> UnitRow:
     )
 
 
-def build_digest(snapshot: Snapshot, since: datetime | None) -> DigestView:
+def build_digest(snapshot: Snapshot, since: datetime | None, package: str = "") -> DigestView:
     c = snapshot.campaign
     totals = accepted_totals(snapshot)
     quotas = []
@@ -156,6 +157,7 @@ def build_digest(snapshot: Snapshot, since: datetime | None) -> DigestView:
         shared=proposed_by_several_units(snapshot),
         rewards=reward_estimate(snapshot),
         selections=_selections(snapshot),
+        package=package,
     )
 
 

@@ -60,6 +60,11 @@ class DigestPreview:
     workbook: bytes
 
 
+def _package(session: Session, ctx: Context, now: datetime) -> str:
+    found = dispatches.last_dispatch(session, ctx.campaign.code, DispatchKind.PACKAGE, now)
+    return found.detail if found else ""
+
+
 def preview_digest(
     engine: Engine, ctx: Context, now: datetime, as_of: bool = False
 ) -> DigestPreview:
@@ -68,7 +73,8 @@ def preview_digest(
     with Session(engine) as session:
         previous = dispatches.last_dispatch(session, ctx.campaign.code, DispatchKind.DIGEST, now)
         snapshot = read_model.snapshot(session, ctx.campaign, now, as_of=as_of)
-    view = build_digest(snapshot, previous.created_at if previous else None)
+        package = _package(session, ctx, now)
+    view = build_digest(snapshot, previous.created_at if previous else None, package)
     text, html = render_digest(view)
     return DigestPreview(view, text, html, build_workbook(snapshot))
 
@@ -86,7 +92,9 @@ def send_digest(engine: Engine, ctx: Context, now: datetime, *, again: bool = Fa
         if not dispatches.dispatch_once(session, campaign.code, DispatchKind.DIGEST, key, now):
             return False
         snapshot = read_model.snapshot(session, campaign, now)
-        view = build_digest(snapshot, previous.created_at if previous else None)
+        view = build_digest(
+            snapshot, previous.created_at if previous else None, _package(session, ctx, now)
+        )
         message = compose_digest(
             view, recipients, ctx.settings.outgoing.from_name, build_workbook(snapshot)
         )

@@ -18,7 +18,7 @@ from pipeline.fetch import open_mailbox
 from pipeline.mailbox import Mailbox
 from pipeline.remind import Reminder
 from pipeline.send import Transport, open_transport
-from service import mailings
+from service import mailings, papers
 from service.context import Context, PollReport
 from service.intake import poll_once
 from service.outbox import Breaker, DeliveryReport, deliver_due
@@ -61,11 +61,20 @@ class App:
         )
 
     def digest(self, now: datetime | None = None, again: bool = False) -> bool:
-        queued = mailings.send_digest(
-            self.engine, self.context, now or datetime.now(UTC), again=again
-        )
+        moment = now or datetime.now(UTC)
+        self.package(moment)  # the first digest after the deadline says where the package is
+        queued = mailings.send_digest(self.engine, self.context, moment, again=again)
         self.deliver()
         return queued
+
+    def package(self, now: datetime | None = None) -> papers.Package | None:
+        """The forward package, once, as soon as every unit's deadline has passed."""
+        return papers.package_after_deadline(
+            self.engine,
+            self.context,
+            now or datetime.now(UTC),
+            self.settings.storage.packages_dir,
+        )
 
     def remind(self, now: datetime | None = None, units: list[str] | None = None) -> list[Reminder]:
         queued = mailings.send_reminders(self.engine, self.context, now or datetime.now(UTC), units)

@@ -124,7 +124,9 @@ def _papers_of(session: Session, submission_ids: Sequence[int]) -> dict[int, lis
             .where(col(DocumentRecord.submission_id).in_(submission_ids))
             .order_by(col(DocumentRecord.id))
         ).all():
-            by_submission[d.submission_id].append(PaperEntry(d.id or 0, d.filename, d.kind, d.size))
+            by_submission[d.submission_id].append(
+                PaperEntry(d.id or 0, d.filename, d.kind, d.size, d.sha256, d.stored_path)
+            )
     return by_submission
 
 

@@ -148,7 +148,7 @@ def noop() -> None:
     return None
 
 
-JOBS = scheduler.Jobs(poll=noop, deliver=noop, digest=noop, remind=noop)
+JOBS = scheduler.Jobs(poll=noop, deliver=noop, digest=noop, remind=noop, package=noop)
 
 
 @pytest.mark.parametrize(
