@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    DirectoryPath,
     Field,
     SecretStr,
     ValidationError,
@@ -131,6 +132,9 @@ class OutgoingSettings(_Section):
     # After the SMTP server times out or refuses a connection, no delivery is tried for this
     # long (doubling while it stays away, up to 32 times): intake goes on meanwhile.
     breaker_seconds: float = Field(default=30, gt=0)
+    # A folder of the Department's own wording: a file here named like a built-in template
+    # (`pipeline/templates`, e.g. submission_reply.txt.j2) is used instead of it; no rebuild.
+    templates_dir: DirectoryPath | None = None
 
     @model_validator(mode="after")
     def _kind_has_its_section(self) -> OutgoingSettings:

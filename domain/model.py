@@ -83,6 +83,17 @@ class Nominee:
     summary: str = ""
     turnout_percent: float | None = None
     note: str = ""
+    # The column letter each field was read from ("name" -> "B"), so a finding about one field
+    # points at its cell; not stored (`storage` keeps the row only).
+    columns: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    def at(self, field_name: str) -> Location:
+        """Where this nominee's `field_name` is: its cell when known, else its row."""
+        column = dict(self.columns).get(field_name)
+        if column is None:
+            return self.location
+        loc = self.location
+        return Location(loc.file, loc.sheet, loc.row, column)
 
 
 @dataclass(frozen=True)

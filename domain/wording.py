@@ -84,12 +84,13 @@ def format_vnd(amount: float) -> str:
 
 
 def place_in_file(file: str | None, sheet: str | None, row: int | None, column: str | None) -> str:
-    """Where a finding points: 'tệp ds.xlsx, trang Cá nhân, dòng 12, cột C'."""
+    """Where a finding points: 'tệp ds.xlsx, trang tính Cá nhân, dòng 12, cột C' ("trang" alone
+    is a printed page)."""
     parts = []
     if file:
         parts.append(f"tệp {file}")
     if sheet:
-        parts.append(f"trang {sheet}")
+        parts.append(f"trang tính {sheet}")
     if row:
         parts.append(f"dòng {row}")
     if column:

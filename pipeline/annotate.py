@@ -100,13 +100,23 @@ def _original(payload: bytes) -> tuple[Workbook, dict[str, Worksheet]] | None:
     return workbook, {ws.title: ws for ws in workbook.worksheets}
 
 
+def _name_column(ws: Worksheet, row: int) -> int:
+    """For a fault of the whole row, the cell to point at: its first text (the name), not the
+    number in the STT column."""
+    for column in range(1, (ws.max_column or 1) + 1):
+        value = ws.cell(row=row, column=column).value
+        if isinstance(value, str) and value.strip() and not value.strip().rstrip(".").isdigit():
+            return column
+    return 1
+
+
 def _mark(ws: Worksheet, f: Finding, width: int) -> str | None:
     """Fill and comment the finding's cell (or its row's first cell, filling the row's `width`
     cells); the reference marked."""
     loc = f.location
     if loc is None or not loc.row:
         return None
-    column = column_index_from_string(loc.column) if loc.column else 1
+    column = column_index_from_string(loc.column) if loc.column else _name_column(ws, loc.row)
     cell = ws.cell(row=loc.row, column=column)
     fill = _FILLS[f.severity]
     if loc.column:
@@ -123,6 +133,14 @@ def _mark(ws: Worksheet, f: Finding, width: int) -> str | None:
     return str(cell.coordinate)
 
 
+def _written(workbook: Workbook, sheet_title: str, ref: str) -> str:
+    """What the unit wrote in the cell a finding points at ("Giá trị đã ghi")."""
+    if not ref or "!" in ref or sheet_title not in workbook.sheetnames:
+        return ""
+    value = workbook[sheet_title][ref].value
+    return "" if value is None else str(value)
+
+
 def _problems_sheet(workbook: Workbook, title: str, rows: list[tuple[Finding, str, str]]) -> None:
     ws = workbook.create_sheet(PROBLEMS_SHEET, 0)
     put(ws, 1, 1, title)
@@ -131,7 +149,7 @@ def _problems_sheet(workbook: Workbook, title: str, rows: list[tuple[Finding, st
         ws,
         2,
         1,
-        "Bấm vào địa chỉ ô để đến ô cần sửa. Sửa xong, xóa trang này hoặc để nguyên đều được.",
+        "Bấm vào địa chỉ ô để đến ô cần sửa. Sửa xong, xóa trang tính này hoặc để nguyên đều được.",
     )
     for c, (heading, width) in enumerate(_COLUMNS, start=1):
         put(ws, 4, c, heading)
@@ -145,7 +163,7 @@ def _problems_sheet(workbook: Workbook, title: str, rows: list[tuple[Finding, st
             sheet_title,
             ref,
             f.message,
-            f.value or "",
+            f.value or _written(workbook, sheet_title, ref),
             f.fix,
         )
         for c, value in enumerate(values, start=1):

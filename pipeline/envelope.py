@@ -8,6 +8,7 @@ the body, `<name>.subject.j2` for the subject line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -16,20 +17,38 @@ from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 from typing import Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from domain.model import ParsedEmail
 
+_BUILT_IN = PackageLoader("pipeline", "templates")
 _templates = Environment(
-    loader=PackageLoader("pipeline", "templates"),
+    loader=_BUILT_IN,
     autoescape=select_autoescape(["html.j2"]),
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+
+
+def use_templates_from(folder: Path | None) -> None:
+    """Look for each template in `folder` first (the Department's own wording), then among the
+    built-in ones; None: built-in only. Called once at start-up (`service.runtime.App`)."""
+    loaders: list[BaseLoader] = [FileSystemLoader(folder)] if folder else []
+    _templates.loader = ChoiceLoader([*loaders, _BUILT_IN])
+    _templates.cache = {} if _templates.cache is not None else None
 
 
 def render_templates(template: str, **context: object) -> tuple[str, str]:
@@ -96,6 +115,19 @@ def reply_envelope(
     )
 
 
+# "Re:", "Fwd:", "TL:" and our own outcome tags ("[Đã tiếp nhận]", "[Chưa tiếp nhận – 3 lỗi]")
+# at the front of a subject: a unit answering our answer must not pile them up.
+_SUBJECT_PREFIXES = re.compile(
+    r"^\s*(?:(?:re|aw|fw|fwd|tl|tr|trả lời|chuyển tiếp)\s*:\s*|\[[^\]]*tiếp nhận[^\]]*\]\s*)+",
+    re.IGNORECASE,
+)
+
+
+def thread_subject(subject: str) -> str:
+    """The subject a reply quotes: the unit's own words, without reply prefixes or our tags."""
+    return _SUBJECT_PREFIXES.sub("", subject).strip()
+
+
 def addresses(recipients: Sequence[str]) -> tuple[Address, ...]:
     return tuple(Address(addr_spec=r) for r in recipients)
 
@@ -108,7 +140,7 @@ def compose(envelope: Envelope, template: str, **context: object) -> EmailMessag
     msg["To"] = envelope.to
     original = envelope.answering
     msg["Subject"] = render_subject(
-        template, original_subject=original.subject if original else "", **context
+        template, original_subject=thread_subject(original.subject) if original else "", **context
     )
     msg["Date"] = format_datetime(envelope.date.astimezone(envelope.tz))
     msg["Message-ID"] = make_msgid(domain=domain)

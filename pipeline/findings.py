@@ -38,7 +38,8 @@ CATALOGUE: dict[str, FindingType] = {
     "LIST_FORMAT_UNSUPPORTED": FindingType(
         E,
         "Tệp {file} có định dạng {extension}, hệ thống chưa đọc được định dạng này.",
-        "Mở tệp bằng Excel, chọn File → Save As → Excel Workbook (.xlsx), rồi gửi lại tệp .xlsx.",
+        "Mở tệp bằng Excel, chọn File → Save As → Excel Workbook (.xlsx) (Tệp → Lưu thành → Sổ "
+        "làm việc Excel), rồi gửi lại tệp .xlsx.",
     ),
     "MESSAGE_STRUCTURE_UNREADABLE": FindingType(
         E,
@@ -52,7 +53,7 @@ CATALOGUE: dict[str, FindingType] = {
         W,
         "Tệp {file} là {kind}; hệ thống chỉ mở được tệp nén .zip nên chưa đọc được các tệp bên trong.",
         "Đính kèm trực tiếp từng tệp vào thư (không cần nén), hoặc nén lại dạng .zip (chuột phải "
-        "vào thư mục → Send to → Compressed (zipped) folder) rồi gửi lại.",
+        "vào thư mục → Send to → Compressed (zipped) folder; Gửi tới → Thư mục nén) rồi gửi lại.",
     ),
     "ARCHIVE_UNREADABLE": FindingType(
         W,
@@ -84,7 +85,8 @@ CATALOGUE: dict[str, FindingType] = {
     "FILE_TYPE_MISMATCH": FindingType(
         W,
         "Tệp {file} có đuôi {extension} nhưng thực chất là {actual}; hệ thống vẫn đọc được.",
-        "Lần sau hãy lưu tệp đúng định dạng (File → Save As → Excel Workbook .xlsx).",
+        "Lần sau hãy lưu tệp đúng định dạng (File → Save As → Excel Workbook .xlsx; Tệp → Lưu "
+        "thành → Sổ làm việc Excel).",
     ),
     "MACROS_IGNORED": FindingType(
         W,
@@ -107,8 +109,8 @@ CATALOGUE: dict[str, FindingType] = {
     "NAME_COLUMN_NOT_FOUND": FindingType(
         E,
         "Trang {sheet} có bảng (các cột {headers}) nhưng không có cột tên tập thể hay họ tên cá "
-        "nhân, nên không đọc được ai trong trang này.",
-        'Thêm cột "Họ và tên" (cá nhân) hoặc "Tên tập thể" vào dòng tiêu đề của trang {sheet} '
+        "nhân, nên không đọc được ai trong trang tính này.",
+        'Thêm cột "Họ và tên" (cá nhân) hoặc "Tên tập thể" vào dòng tiêu đề của trang tính {sheet} '
         "rồi gửi lại.",
     ),
     "COLUMN_MISSING": FindingType(
@@ -134,14 +136,14 @@ CATALOGUE: dict[str, FindingType] = {
     ),
     "AWARD_TITLE_DIFFERS": FindingType(
         W,
-        'Tiêu đề trang {sheet} ghi đề nghị {title_award}, nhưng cột "Hình thức khen thưởng" '
+        'Tiêu đề trang tính {sheet} ghi đề nghị {title_award}, nhưng cột "Hình thức khen thưởng" '
         'của {count} dòng ghi {cell_awards}; hệ thống ghi nhận theo cột "Hình thức khen thưởng".',
         'Nếu các dòng đó đề nghị {title_award}, sửa cột "Hình thức khen thưởng"; nếu không, sửa '
         "tiêu đề cho đúng.",
     ),
     "ROW_UNRECOGNISED": FindingType(
         W,
-        'Dòng {row} của trang {sheet} không được đọc là tập thể hay cá nhân nào: "{text}".',
+        'Dòng {row} của trang tính {sheet} không được đọc là tập thể hay cá nhân nào: "{text}".',
         'Nếu dòng này là một tập thể hoặc cá nhân được đề nghị, ghi tên vào cột "Họ và tên / Tên '
         'tập thể" và ghi hình thức khen thưởng; nếu không, có thể xóa dòng này.',
     ),

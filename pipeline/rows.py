@@ -248,6 +248,7 @@ class SheetReader:
                 summary=clean(cell_at(row, cols.get("summary"))),
                 turnout_percent=turnout,
                 note=clean(cell_at(row, cols.get("note"))),
+                columns=tuple((name, get_column_letter(i + 1)) for name, i in cols.items()),
             )
         )
         return True

@@ -114,7 +114,7 @@ def prerequisite_awards(s: Dossier) -> Iterator[Finding]:
                 if required not in awards_of[(n.kind, person_key(n.name))]:
                     yield finding(
                         "AWARD_PREREQUISITE_MISSING",
-                        location=n.location,
+                        location=n.at("award"),
                         kind=kind.label.capitalize(),
                         name=n.name,
                         award=award.name,
@@ -189,11 +189,13 @@ def turnout_thresholds(s: Dossier) -> Iterator[Finding]:
             if threshold is None:
                 continue
             if n.turnout_percent is None:
-                yield finding("TURNOUT_MISSING", location=n.location, name=n.name, award=award.name)
+                yield finding(
+                    "TURNOUT_MISSING", location=n.at("turnout"), name=n.name, award=award.name
+                )
             elif n.turnout_percent < threshold:
                 yield finding(
                     "TURNOUT_BELOW_THRESHOLD",
-                    location=n.location,
+                    location=n.at("turnout"),
                     name=n.name,
                     turnout=percent_text(n.turnout_percent),
                     threshold=percent_text(threshold),

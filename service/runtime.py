@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings
 from domain.campaign import Campaign
+from pipeline.envelope import use_templates_from
 from pipeline.fetch import open_mailbox
 from pipeline.mailbox import Mailbox
 from pipeline.remind import Reminder
@@ -35,6 +36,7 @@ class App:
 
     def __post_init__(self) -> None:
         self.breaker = Breaker(self.settings.outgoing.breaker_seconds)
+        use_templates_from(self.settings.outgoing.templates_dir)
 
     @property
     def context(self) -> Context:

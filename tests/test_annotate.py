@@ -78,7 +78,7 @@ def test_problem_cells_are_filled_and_commented_on_the_units_own_workbook(
     assert sheet["C6"].fill.fgColor.rgb.endswith("FFEB9C")  # a note, not an error
     # The repeated nominee is marked across its row.
     assert sheet["D7"].fill.fgColor.rgb.endswith("FFC7CE")
-    assert "Lò Văn Tám" in comment_of(sheet, "A7")
+    assert "Lò Văn Tám" in comment_of(sheet, "B7")  # on the name, not on the row's number
     # The first sheet lists every problem inside the list, linked to its cell, errors first.
     problems = book[PROBLEMS_SHEET]
     listed = [
@@ -92,6 +92,12 @@ def test_problem_cells_are_filled_and_commented_on_the_units_own_workbook(
     )
     by_ref = {ref: link for _, ref, link in listed}
     assert by_ref["D6"] is not None and by_ref["D6"].location == "'Cá nhân'!D6"
+    assert by_ref["B7"] is not None  # the repeated nominee: linked to the name
+    # "Giá trị đã ghi" says what the unit wrote in each cell pointed at.
+    written = {
+        problems.cell(r, 4).value: problems.cell(r, 6).value for r in range(5, problems.max_row + 1)
+    }
+    assert written["D6"] == sheet["D6"].value and written["B7"] == "Lò Văn Tám"
 
 
 def test_a_fixed_copy_sent_back_is_read_without_its_problems_sheet(campaign: Campaign) -> None:

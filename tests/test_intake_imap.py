@@ -92,7 +92,8 @@ def test_a_valid_submission_is_stored_acknowledged_and_filed(servers: Servers) -
 
     [reply] = servers.replies(SNV)
     sent = parse_message(original)
-    assert reply["Subject"] == "Re: Sở Nội vụ gửi hồ sơ đề nghị khen thưởng"
+    assert reply["Subject"] == "[Đã tiếp nhận] Re: Sở Nội vụ gửi hồ sơ đề nghị khen thưởng"
+    assert "02 bộ bản chính" in body(reply)  # the paper originals, with the number of sets
     assert reply["In-Reply-To"] == sent.message_id
     assert sent.message_id in reply["References"]
     assert reply["Auto-Submitted"] == "auto-replied"
@@ -127,6 +128,12 @@ def test_over_quota_gets_an_error_report_and_goes_to_rejected(servers: Servers) 
         in text
     )
     assert "Bớt 2 cá nhân" in text
+    # The outcome is in the subject, as a phone's inbox shows it; the closing names a person.
+    assert (
+        str(reply["Subject"])
+        == "[Chưa tiếp nhận – 1 lỗi] Re: Sở Nội vụ gửi hồ sơ đề nghị khen thưởng"
+    )
+    assert "Trân trọng./." in text and "Người liên hệ: " in text
     assert submissions(servers)[0].status == "rejected"
     assert servers.dovecot.folder_counts(servers.user)["Rejected"] == 1
 

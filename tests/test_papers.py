@@ -5,12 +5,14 @@ written once after the deadline and announced in the digest."""
 from __future__ import annotations
 
 import csv
+import email
 import hashlib
 import io
 import json
 import zipfile
 from dataclasses import replace
 from datetime import date
+from email import policy
 from pathlib import Path
 
 from docx import Document
@@ -44,7 +46,7 @@ def sample(campaign: Campaign):  # type: ignore[no-untyped-def]
     return replace(snapshot, selected=(chosen,))
 
 
-def text_of(payload: bytes) -> tuple[str, set[str]]:
+def text_of(payload: bytes) -> tuple[str, set[str | None]]:
     doc = Document(io.BytesIO(payload))
     paragraphs = [p for p in doc.paragraphs]
     for table in doc.tables:
@@ -145,3 +147,35 @@ def test_the_package_is_written_once_after_the_deadline_and_the_digest_says_wher
     assert any(n.startswith("Hồ sơ các đơn vị/SNV - ") for n in archive.namelist())
     out = CliRunner().invoke(app, ["--config", str(config), "digest", "--preview"]).output
     assert "GÓI HỒ SƠ TRÌNH ĐÃ SẴN SÀNG" in out and str(written.path) in out
+
+
+def test_the_departments_own_wording_overrides_a_template_without_a_rebuild(
+    tmp_path: Path,
+) -> None:
+    from pipeline.envelope import use_templates_from
+
+    write_maildir(tmp_path / "mailbox")
+    config = write_maildir_config(tmp_path, CAMPAIGN_FILE)
+    wording = tmp_path / "mau-thu"
+    wording.mkdir()
+    (wording / "_closing.txt.j2").write_text(
+        "Kính thư./.\nPhòng Xây dựng chính quyền – gọi 0213 3876 999\n", encoding="utf-8"
+    )
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("[outgoing]\n", f'[outgoing]\ntemplates_dir = "{wording}"\n'), encoding="utf-8"
+    )
+    try:
+        assert poll(config)[0] == 0
+        replies = sorted((tmp_path / "outbox").glob("*-acknowledgement.eml"))
+        assert replies
+        parsed = email.message_from_bytes(replies[0].read_bytes(), policy=policy.default)
+        plain = parsed.get_body(("plain",))
+        assert plain is not None
+        content = str(plain.get_content())
+        assert "Kính thư./." in content and "0213 3876 999" in content
+        assert "Trân trọng./." not in content  # the built-in closing is replaced…
+        html = parsed.get_body(("html",))
+        assert html is not None and "Trân trọng./." in str(html.get_content())  # …file by file
+    finally:
+        use_templates_from(None)

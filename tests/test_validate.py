@@ -103,7 +103,7 @@ def test_a_duplicate_on_another_sheet_names_that_sheet(campaign: Campaign) -> No
     [duplicate] = [
         f for f in check(campaign, [first, again]).findings if f.code == "DUPLICATE_NOMINEE"
     ]
-    assert "trùng với trang Sheet1, dòng 10" in duplicate.message
+    assert "trùng với trang tính Sheet1, dòng 10" in duplicate.message
 
 
 def test_pm_and_provincial_rows_for_one_person_are_not_duplicates(campaign: Campaign) -> None:
