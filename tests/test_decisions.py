@@ -74,12 +74,11 @@ def audit_rows(servers: Servers, action: AuditAction) -> list[AuditEntry]:
 
 
 def decision_mails(servers: Servers, recipient: str) -> list[str]:
+    """Subjects of the officers' notices (the automatic replies answer with "Re: …")."""
     return [
         str(m["Subject"])
         for m in servers.replies(recipient)
-        if "Đã tiếp nhận]" in str(m["Subject"])
-        or "Chưa tiếp nhận]" in str(m["Subject"])
-        or "Gia hạn" in str(m["Subject"])
+        if "] Re: " not in str(m["Subject"]) and not str(m["Subject"]).startswith("Re: ")
     ]
 
 

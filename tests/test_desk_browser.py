@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -105,7 +105,7 @@ def page_says(chrome: webdriver.Chrome, text: str) -> None:
     def says(driver: webdriver.Chrome) -> bool:
         try:
             return text in driver.find_element(By.TAG_NAME, "body").text
-        except StaleElementReferenceException:
+        except WebDriverException:  # stale, or "node does not belong to the document" mid-load
             return False
 
     WebDriverWait(chrome, 15).until(says)
