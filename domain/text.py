@@ -101,3 +101,12 @@ def safe_filename(name: object, fallback: str = "khong-ten") -> str:
         keep = MAX_FILENAME_CHARS - len(ext) - 2
         text = f"{(stem if ext else text)[:keep].rstrip()}…" + (f".{ext}" if ext else "")
     return text or fallback
+
+
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(value: str) -> str:
+    """Text without the control characters XML cannot hold (a damaged file's cells have them):
+    for what we write into .xlsx comments and .docx paragraphs."""
+    return _NOT_IN_XML.sub("", value)

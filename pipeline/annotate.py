@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from domain.kinds import FileKind, Severity
 from domain.model import Finding, ReadList, Sheet
+from domain.text import xml_safe
 from pipeline.formats import check_zip_limits
 from pipeline.sheet_layout import fit_row_height, print_setup, put
 
@@ -127,7 +128,7 @@ def _mark(ws: Worksheet, f: Finding, width: int) -> str | None:
     note = f"{_SEVERITY_LABELS[f.severity]}: {f.message}\nCách sửa: {f.fix}"
     if cell.comment is not None and AUTHOR in (cell.comment.author or ""):
         note = f"{cell.comment.text}\n\n{note}"
-    comment = Comment(note, AUTHOR)
+    comment = Comment(xml_safe(note), AUTHOR)
     comment.width, comment.height = 320, 160
     cell.comment = comment
     return str(cell.coordinate)

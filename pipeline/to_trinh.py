@@ -23,6 +23,7 @@ from docx.text.paragraph import Paragraph
 
 from domain.kinds import NomineeKind
 from domain.snapshot import Snapshot
+from domain.text import xml_safe
 from domain.wording import document_date_text, format_vnd, moment_text
 from pipeline.consolidate import accepted_totals, reward_estimate
 from pipeline.sheet_layout import FONT, QUOC_HIEU, TIEU_NGU
@@ -58,7 +59,7 @@ def _line(
     indent: bool = False,
 ) -> Paragraph:
     paragraph = container.add_paragraph()
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(xml_safe(text))  # names come from units' files
     run.bold, run.italic = bold, italic
     paragraph.alignment = align
     paragraph.paragraph_format.space_after = Pt(3)

@@ -179,3 +179,11 @@ def test_the_departments_own_wording_overrides_a_template_without_a_rebuild(
         assert html is not None and "Trân trọng./." in str(html.get_content())  # …file by file
     finally:
         use_templates_from(None)
+
+
+def test_a_name_with_control_characters_does_not_break_the_draft(campaign: Campaign) -> None:
+    snapshot = sample(campaign)
+    broken = person("Lò Văn\x00 Tám\x0b", "provincial", "pm")
+    chosen = Selected("pm", "H-TAMDUONG", NomineeKind.INDIVIDUAL, broken.name, broken, "canbo")
+    text, _ = text_of(draft_to_trinh(replace(snapshot, selected=(chosen,)), NOW.date()).payload)
+    assert "Lò Văn Tám" in text
