@@ -70,6 +70,13 @@ def load_app_from(path: Path) -> App:
             f"trong {path}): {err.orig}. Kiểm tra thư mục có ghi được và tệp không bị hỏng."
         ) from None
     application = App(settings, campaign, engine)
+    try:
+        application.context.trust_roots  # noqa: B018  (read now: a bad file is told at start)
+    except (OSError, ValueError, TypeError) as err:
+        raise fail(
+            f"Không đọc được chứng thư gốc trong signatures.trust_roots ({err}). Mỗi tệp phải "
+            "là chứng thư số dạng PEM hoặc DER của tổ chức chứng thực."
+        ) from None
     # The crash harness measures its kill points from this line.
     logging.getLogger(__name__).info("ready: campaign %s, database migrated", campaign.code)
     return application

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     DirectoryPath,
     Field,
+    FilePath,
     SecretStr,
     ValidationError,
     field_validator,
@@ -176,6 +177,12 @@ class StorageSettings(_Section):
     packages_dir: Path = Path("var/packages")
 
 
+class SignatureSettings(_Section):
+    # CA certificates (PEM or DER files) a signature on a unit's PDF must chain to, e.g. Ban Cơ
+    # yếu Chính phủ's root and intermediates. None are bundled: the operator provides them.
+    trust_roots: list[FilePath] = []
+
+
 class ScheduleSettings(_Section):
     poll_minutes: float = Field(default=5, gt=0)
     # The outbox is delivered by its own job, so a slow SMTP server never holds up intake.
@@ -218,6 +225,7 @@ class Settings(BaseSettings):
     outgoing: OutgoingSettings
     database: DatabaseSettings = DatabaseSettings()
     storage: StorageSettings = StorageSettings()
+    signatures: SignatureSettings = SignatureSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     desk: DeskSettings = DeskSettings()
 

@@ -39,6 +39,8 @@ class Unit(_Strict):
     name: str
     kind: UnitKind
     senders: list[str] = Field(min_length=1)
+    # Other names the unit goes by in its certificates ("Ủy ban nhân dân huyện Tam Đường").
+    aliases: list[str] = []
     # The first late instant for this unit when an officer extended its deadline (`amended`).
     closes_at: datetime | None = None
 
@@ -170,6 +172,18 @@ class Department(_Strict):
     contact: Contact | None = None
 
 
+class SignaturePolicy(_Strict):
+    """What a digital signature on a PDF paper (or its absence) means for a dossier."""
+
+    # A paper without a signature: accepted silently, warned about, or (for the Tờ trình only)
+    # an error: "require_to_trinh".
+    unsigned: Literal["accept", "warn", "require_to_trinh"] = "accept"
+    # A paper changed after it was signed, or whose signature no longer matches its bytes.
+    modified: Literal["error", "warning"] = "error"
+    # A signature of an organisation that does not look like the sending unit.
+    other_organisation: Literal["warning", "ignore"] = "warning"
+
+
 class Campaign(_Strict):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     title: str
@@ -182,6 +196,7 @@ class Campaign(_Strict):
     allocation: Allocation
     rewards: Rewards
     reminders: Reminders = Reminders()
+    signatures: SignaturePolicy = SignaturePolicy()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
 
 from domain.kinds import DocumentKind, FileKind, NomineeKind, RowRole, Severity
-from domain.wording import place_in_file
+from domain.wording import moment_text, place_in_file
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,55 @@ class Nominee:
 
 
 @dataclass(frozen=True)
+class SignatureCheck:
+    """One digital signature on a PDF paper, as `pipeline.signatures` found it."""
+
+    signer: str  # the certificate's common name
+    organisation: str  # its organisation (and unit), as written in the certificate
+    signed_at: datetime | None  # the time the signer's software claims
+    intact: bool  # the signed bytes are as signed
+    modified: bool  # content was changed after signing
+    whole: bool  # it covers the file to its end (or only harmless updates follow)
+    trusted: bool  # the certificate chains to a trust root the operator configured
+
+    @property
+    def sound(self) -> bool:
+        return self.intact and not self.modified and self.whole
+
+
+@dataclass(frozen=True)
+class PaperSignatures:
+    signatures: tuple[SignatureCheck, ...] = ()
+    unreadable: str = ""  # why the signatures could not be checked ("" when they were)
+    more: int = 0  # signatures beyond the reading limit, not checked
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.signatures)
+
+    def describe(self, tz: tzinfo) -> str:
+        """As the acknowledgement, the desk and the package's manifest say it:
+        "đã ký số bởi Nguyễn Văn An (UBND huyện Tam Đường), lúc 09:15 ngày 20/05/2021"."""
+        if not self.signatures:
+            return "không kiểm tra được chữ ký số" if self.unreadable else "chưa ký số"
+        parts = []
+        for sig in self.signatures:
+            text = f"đã ký số bởi {sig.signer or 'không rõ người ký'}"
+            text += f" ({sig.organisation})" if sig.organisation else ""
+            text += f", lúc {moment_text(sig.signed_at, tz)}" if sig.signed_at else ""
+            if not sig.intact or sig.modified:
+                text += " – TỆP ĐÃ BỊ SỬA SAU KHI KÝ"
+            elif not sig.whole:
+                text += " – chữ ký không bao toàn bộ tệp"
+            elif not sig.trusted:
+                text += " – chứng thư chưa được xác thực"
+            parts.append(text)
+        if self.more:
+            parts.append(f"và {self.more} chữ ký khác chưa kiểm tra")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
 class Document:
     """An attachment kept with the submission, with what kind of dossier paper it is."""
 
@@ -105,6 +154,7 @@ class Document:
     content_type: str
     size: int
     sha256: str
+    signatures: PaperSignatures | None = None  # checked for a PDF; None for other files
 
 
 @dataclass

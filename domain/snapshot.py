@@ -129,6 +129,7 @@ class PaperEntry:
     size: int
     sha256: str = ""
     stored_path: str = ""  # in the file store
+    signature: str = ""  # a PDF's digital signatures, as people read them
 
 
 @dataclass(frozen=True)

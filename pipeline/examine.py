@@ -5,6 +5,7 @@ The intake cycle and the fuzz tests call the same function, so what is tested is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from domain.model import Attachment, Extraction, Finding, ParsedEmail
 from pipeline.documents import SPREADSHEET_EXTENSIONS, UNSUPPORTED_SPREADSHEET_EXTENSIONS
 from pipeline.extract import extract
 from pipeline.findings import finding
+from pipeline.signatures import Certificate, with_signatures
 from pipeline.unpack import ARCHIVE_EXTENSIONS, is_tnef, unpack
 from pipeline.validate import Verdict, validate
 
@@ -53,12 +55,21 @@ def one_account(container_findings: list[Finding], extracted: list[Finding]) -> 
 
 
 def examine(
-    mail: ParsedEmail, unit: Unit, campaign: Campaign, received_at: datetime
+    mail: ParsedEmail,
+    unit: Unit,
+    campaign: Campaign,
+    received_at: datetime,
+    trust_roots: Sequence[Certificate] | None = None,
 ) -> tuple[list[Attachment], Extraction, Verdict]:
-    """Returns the files as read (out of any archive), what was read from them, and the verdict."""
+    """Returns the files as read (out of any archive), what was read from them, and the verdict.
+    `trust_roots`: the CA certificates signatures must chain to (None: none configured)."""
     unpacked = unpack(mail.attachments)
     extraction = extract(unpacked.attachments, campaign)
+    extraction.documents = with_signatures(
+        extraction.documents, unpacked.attachments, trust_roots or ()
+    )
     extraction.findings[:0] = one_account(unpacked.findings, extraction.findings)
     if mail.structure_unreadable:
         extraction.findings.insert(0, finding("MESSAGE_STRUCTURE_UNREADABLE"))
-    return unpacked.attachments, extraction, validate(extraction, unit, campaign, received_at)
+    verdict = validate(extraction, unit, campaign, received_at, trust_roots is not None)
+    return unpacked.attachments, extraction, verdict

@@ -211,6 +211,43 @@ CATALOGUE: dict[str, FindingType] = {
         "cần có để đề nghị {award}.",
         'Bỏ "{name}" khỏi đề nghị {award}, hoặc sửa lại tỷ lệ nếu ghi nhầm.',
     ),
+    # Digital signatures on PDF papers
+    "SIGNATURE_MODIFIED": FindingType(
+        E,
+        "Tệp {file}: {how} sau khi {signer} ký số ({organisation}); nội dung không còn là nội "
+        "dung đã ký.",
+        "Gửi lại bản PDF đúng như khi ký (không mở ra sửa, không thêm chữ, không in ra rồi quét "
+        "lại bản đã sửa); nếu cần sửa nội dung, sửa bản gốc rồi ký số lại.",
+    ),
+    "SIGNATURE_PARTIAL": FindingType(
+        W,
+        "Tệp {file}: chữ ký số của {signer} chỉ bao phần đầu của tệp; phần được thêm vào sau khi "
+        "ký không có chữ ký.",
+        "Gửi lại bản PDF được tạo ra khi ký số (không ghép thêm trang hay nội dung sau khi ký).",
+    ),
+    "SIGNATURE_UNTRUSTED": FindingType(
+        W,
+        "Tệp {file}: chứng thư số của {signer} ({organisation}) không do tổ chức cung cấp dịch vụ "
+        "chứng thực mà Sở Nội vụ công nhận cấp.",
+        "Ký bằng chứng thư số do Ban Cơ yếu Chính phủ cấp cho cơ quan, đơn vị (hoặc liên hệ "
+        "{office} nếu đơn vị dùng chứng thư của tổ chức khác).",
+    ),
+    "SIGNATURE_OTHER_ORGANISATION": FindingType(
+        W,
+        "Tệp {file} được ký số bởi {signer} của {organisation}, không phải của {unit}.",
+        "Kiểm tra lại: giấy tờ của đơn vị cần do người có thẩm quyền của đơn vị ký số.",
+    ),
+    "SIGNATURE_MISSING": FindingType(
+        W,
+        "{document} ({file}) chưa được ký số.",
+        "Gửi bản PDF có chữ ký số của người có thẩm quyền và của cơ quan, đơn vị (Nghị định "
+        "30/2020/NĐ-CP).",
+    ),
+    "SIGNATURE_UNREADABLE": FindingType(
+        W,
+        "Không kiểm tra được chữ ký số trên tệp {file}: tệp PDF bị hỏng hoặc không đúng định dạng.",
+        "Xuất lại tệp PDF từ phần mềm ký số và gửi lại.",
+    ),
     "LATE_SUBMISSION": FindingType(
         E,
         "Hồ sơ nhận lúc {received}, sau thời hạn {deadline} ({stated}).",

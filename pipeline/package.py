@@ -31,6 +31,7 @@ MANIFEST_HEADERS = (
     "Tên tệp gốc",
     "Dung lượng (byte)",
     "SHA-256",
+    "Chữ ký số",
 )
 
 
@@ -79,6 +80,7 @@ def build_package(
                     "original": "",
                     "size": len(payload),
                     "sha256": hashlib.sha256(payload).hexdigest(),
+                    "signature": "",
                 }
             )
         for f in papers:
@@ -102,6 +104,7 @@ def build_package(
                     "original": f.paper.filename,
                     "size": len(f.payload),
                     "sha256": digest,
+                    "signature": f.paper.signature,
                 }
             )
         text = io.StringIO()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from domain.campaign import Campaign, Unit
 from domain.counting import distinct
@@ -19,6 +20,7 @@ from domain.text import person_key
 from domain.wording import moment_text, percent_text, place_in_file
 from pipeline.documents import mentions_name
 from pipeline.findings import clause, finding
+from pipeline.signatures import looks_like
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class Dossier:
     received_at: datetime
     nominees: tuple[Nominee, ...]
     documents: tuple[Document, ...]
+    trust_configured: bool = False  # the operator gave trust roots: untrusted means something
 
 
 Rule = Callable[[Dossier], Iterator[Finding]]
@@ -203,6 +206,51 @@ def turnout_thresholds(s: Dossier) -> Iterator[Finding]:
                 )
 
 
+def signed_papers(s: Dossier) -> Iterator[Finding]:
+    """Each PDF paper's signatures, against the campaign's policy (`SignaturePolicy`)."""
+    policy = s.campaign.signatures
+    names = [s.unit.name, *s.unit.aliases]
+    office = s.campaign.department.office
+    for d in s.documents:
+        checked = d.signatures
+        if checked is None or d.kind is DocumentKind.NOMINATION_LIST:
+            continue
+        if checked.unreadable and not checked.signed:
+            yield finding("SIGNATURE_UNREADABLE", file=d.filename)
+            continue
+        if not checked.signed:
+            required = policy.unsigned == "require_to_trinh" and d.kind is DocumentKind.TO_TRINH
+            if required or policy.unsigned == "warn":
+                yield finding(
+                    "SIGNATURE_MISSING",
+                    severity=Severity.ERROR if required else Severity.WARNING,
+                    file=d.filename,
+                    document=d.kind.label,
+                )
+            continue
+        for sig in checked.signatures:
+            who: dict[str, Any] = {
+                "file": d.filename,
+                "signer": sig.signer or "người ký",
+                "organisation": sig.organisation or "không rõ đơn vị",
+            }
+            if not sig.intact or sig.modified:
+                how = "tệp đã bị sửa" if sig.intact else "nội dung không khớp chữ ký"
+                yield finding(
+                    "SIGNATURE_MODIFIED",
+                    severity=Severity.ERROR if policy.modified == "error" else Severity.WARNING,
+                    how=how,
+                    **who,
+                )
+                continue
+            if not sig.whole:
+                yield finding("SIGNATURE_PARTIAL", **who)
+            if s.trust_configured and not sig.trusted:
+                yield finding("SIGNATURE_UNTRUSTED", office=office, **who)
+            if policy.other_organisation == "warning" and not looks_like(sig.organisation, names):
+                yield finding("SIGNATURE_OTHER_ORGANISATION", unit=s.unit.name, **who)
+
+
 def on_time(s: Dossier) -> Iterator[Finding]:
     campaign = s.campaign
     if s.received_at < campaign.closes_at_for(s.unit.code):
@@ -230,6 +278,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("dossier_documents", dossier_documents),
     ("nominee_documents", nominee_documents),
     ("turnout_thresholds", turnout_thresholds),
+    ("signed_papers", signed_papers),
 )
 
 
@@ -261,7 +310,11 @@ def _order(f: Finding) -> tuple[int, str, str, int]:
 
 
 def validate(
-    extraction: Extraction, unit: Unit, campaign: Campaign, received_at: datetime
+    extraction: Extraction,
+    unit: Unit,
+    campaign: Campaign,
+    received_at: datetime,
+    trust_configured: bool = False,
 ) -> Verdict:
     """All findings for a submission: the extraction's own, then every rule's, errors first."""
     dossier = Dossier(
@@ -270,6 +323,7 @@ def validate(
         received_at=received_at,
         nominees=tuple(extraction.nominees),
         documents=tuple(extraction.documents),
+        trust_configured=trust_configured,
     )
     findings = list(extraction.findings)
     for _, rule in RULES:

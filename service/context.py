@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from config.settings import Settings
 from domain.campaign import Campaign
+from pipeline.signatures import Certificate, load_trust_roots
 from pipeline.triage import Folder, ReplyPolicy
 from storage.files import FileStore
 
@@ -44,6 +46,14 @@ class Context:
             unregistered_per_hour=outgoing.max_unregistered_replies_per_hour,
             unregistered_per_day=outgoing.max_unregistered_replies_per_day,
         )
+
+    @cached_property
+    def trust_roots(self) -> list[Certificate] | None:
+        """The CA certificates signatures must chain to; None when the operator gave none."""
+        files = self.settings.signatures.trust_roots
+        if not files:
+            return None
+        return load_trust_roots([path.read_bytes() for path in files])
 
     def folder(self, folder: Folder) -> str:
         mailbox = self.settings.mailbox

@@ -135,7 +135,7 @@ def _handle_submission(
     campaign = ctx.campaign
     unit = campaign.unit_by_sender[mail.from_address]
     received_at = message.received_at or message.fetched_at
-    files, extraction, verdict = examine(mail, unit, campaign, received_at)
+    files, extraction, verdict = examine(mail, unit, campaign, received_at, ctx.trust_roots)
     status = verdict.status
     # The files as read (out of any archive); the containers stay in the stored raw message.
     stored = {a.sha256: ctx.files.put(a.payload) for a in files if not a.inline}

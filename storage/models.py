@@ -143,6 +143,9 @@ class DocumentRecord(SQLModel, table=True):
     size: int
     sha256: str
     stored_path: str
+    # A PDF's digital signatures as people read them ("đã ký số bởi …", "chưa ký số"); "" for
+    # other files.
+    signature: str = Field(default="", sa_type=Text)
 
 
 class FindingRecord(SQLModel, table=True):

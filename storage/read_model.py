@@ -125,7 +125,9 @@ def _papers_of(session: Session, submission_ids: Sequence[int]) -> dict[int, lis
             .order_by(col(DocumentRecord.id))
         ).all():
             by_submission[d.submission_id].append(
-                PaperEntry(d.id or 0, d.filename, d.kind, d.size, d.sha256, d.stored_path)
+                PaperEntry(
+                    d.id or 0, d.filename, d.kind, d.size, d.sha256, d.stored_path, d.signature
+                )
             )
     return by_submission
 

@@ -131,6 +131,7 @@ def store_submission(
                 size=d.size,
                 sha256=d.sha256,
                 stored_path=stored_paths.get(d.sha256, ""),
+                signature=d.signatures.describe(campaign.tz) if d.signatures else "",
             )
         )
     for f in findings:
