@@ -13,6 +13,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from sqlmodel import Session, select
 
 from domain.campaign import Campaign, SignaturePolicy
 from domain.kinds import DocumentKind, Severity
@@ -20,6 +21,8 @@ from pipeline.examine import examine
 from pipeline.parse import parse_message
 from pipeline.signatures import check_signatures, load_trust_roots, looks_like
 from samples.factories import File, NominationList, build_email, collectives, dossier, people
+from storage.db import make_engine
+from storage.models import DocumentRecord
 from tests.conftest import CAMPAIGN_FILE, vn, write_maildir_config
 from tests.signing import Identity, make_ca, make_signer, sign_pdf, tamper
 from tests.test_faults import poll
@@ -213,3 +216,9 @@ def test_the_acknowledgement_lists_each_paper_with_its_signature(
     assert "[Chưa tiếp nhận" in str(parsed["Subject"])  # the tampered minutes are an error
     (tmp_path / "reply.txt").write_text(text, encoding="utf-8")
     assert DocumentKind.BIEN_BAN.label in text
+    # The desk and the package read what was stored with each paper.
+    with Session(make_engine(f"sqlite:///{tmp_path / 'intake.db'}")) as session:
+        stored = {d.filename: d.signature for d in session.exec(select(DocumentRecord))}
+    assert stored["Tóm tắt thành tích.pdf"] == "chưa ký số"
+    assert stored["Biên bản họp Hội đồng TĐKT.pdf"].endswith("TỆP ĐÃ BỊ SỬA SAU KHI KÝ")
+    assert stored["Danh sách đề nghị khen thưởng.xlsx"] == ""
