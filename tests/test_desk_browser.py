@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from cli import load_app_from
 from desk.serve import server
 from domain.kinds import DeskRole
 from samples.demo_mailbox import write_maildir
+from service.runtime import App
 from storage import users
 from tests.conftest import CAMPAIGN_FILE, ROOT, unavailable, write_maildir_config
 from tests.servers import free_port
@@ -43,6 +45,13 @@ def desk_url(tmp_path: Path) -> Iterator[str]:
     with Session(application.engine) as session:
         users.add(session, "canbo", PASSWORD, DeskRole.OFFICER)
         session.commit()
+    with serving(application) as url:
+        yield url
+
+
+@contextmanager
+def serving(application: App) -> Iterator[str]:
+    """The desk over `application` on a loopback port, in a thread, for as long as the block."""
     port = free_port()
     web = server(application, "127.0.0.1", port)
     thread = threading.Thread(target=web.run, daemon=True)
@@ -50,9 +59,11 @@ def desk_url(tmp_path: Path) -> Iterator[str]:
     deadline = time.monotonic() + 20
     while not web.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    web.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        web.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture

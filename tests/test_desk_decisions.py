@@ -5,8 +5,6 @@ exactly one mail where it is told, and the audit row names the officer. Screensh
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,6 @@ from selenium.webdriver.support.ui import Select
 from sqlmodel import Session, select
 
 from cli import load_app_from
-from desk.serve import server
 from domain.kinds import AuditAction, DeskRole, MailState, MessageState, SubmissionStatus
 from samples.factories import (
     PM,
@@ -37,9 +34,8 @@ from storage import inbound, outbox, users
 from storage.db import claiming_session
 from storage.models import AuditEntry, InboundMessage, OutboundMail, Submission
 from tests.conftest import Servers, vn, write_config
-from tests.servers import free_port
 from tests.test_decisions import STP, decision_mails, snv_without_minutes
-from tests.test_desk_browser import DOCS, browser, page_says  # noqa: F401  (fixture)
+from tests.test_desk_browser import DOCS, browser, page_says, serving  # noqa: F401  (fixture)
 from tests.test_faults import poll
 from tests.test_intake_imap import SNV, TAM_DUONG, body
 
@@ -153,16 +149,8 @@ def desk(request: pytest.FixtureRequest, servers: Servers, tmp_path: Path) -> It
                 application.settings.schedule.max_processing_attempts,
             )
             session.commit()
-    port = free_port()
-    web = server(application, "127.0.0.1", port)
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not web.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield Desk(f"http://127.0.0.1:{port}", application, servers, stuck.id or 0, refused)
-    web.should_exit = True
-    thread.join(timeout=10)
+    with serving(application) as url:
+        yield Desk(url, application, servers, stuck.id or 0, refused)
 
 
 def submit(chrome: webdriver.Chrome, form_id: str, **fields: str) -> None:
