@@ -8,6 +8,8 @@
 - digest: daily at `schedule.digest_at`, campaign time zone; if the service starts after that
   time and today's digest has not gone out, it goes out at start (the job sends once a day).
 - remind: every `schedule.reminder_check_minutes`, first at start; each reminder goes out once.
+- package: as often, the forward package once the last deadline has passed.
+- IMAP IDLE (`service.watch`): new mail runs the poll at once; every poll wakes the delivery.
 
 Times are in the campaign's zone (Asia/Ho_Chi_Minh), given explicitly to every trigger.
 SIGTERM and SIGINT stop the scheduler after the job in hand has finished.
@@ -17,11 +19,18 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    JobEvent,
+)
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -30,6 +39,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from config.settings import ScheduleSettings
 from service.mailings import recorded
 from service.runtime import App
+from service.watch import MailWatcher
 
 log = logging.getLogger(__name__)
 
@@ -130,12 +140,44 @@ def build_scheduler(
     return scheduler
 
 
+def _run_now(scheduler: BaseScheduler, job_id: str) -> None:
+    scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
+
+
+def chain_polls_and_deliveries(scheduler: BaseScheduler) -> None:
+    """Every poll wakes the delivery, so the replies it queued go out at once; a poll asked for
+    while one was running (mail announced mid-poll) runs again right after it, not at the next
+    scheduled one."""
+    asked_while_running = threading.Event()
+
+    def after(event: JobEvent) -> None:
+        if event.job_id != "poll":
+            return
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            asked_while_running.set()
+            return
+        _run_now(scheduler, "deliver")
+        if asked_while_running.is_set():
+            asked_while_running.clear()
+            _run_now(scheduler, "poll")
+
+    scheduler.add_listener(after, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES)
+
+
 def run_forever(app: App) -> None:
     schedule = app.settings.schedule
     scheduler = build_scheduler(jobs_of(app), schedule, app.campaign.timezone)
+    chain_polls_and_deliveries(scheduler)
+    imap = app.settings.mailbox.imap
+    watcher = None
+    if app.settings.mailbox.kind == "imap" and imap is not None and imap.idle:
+        watcher = MailWatcher(app, lambda: _run_now(scheduler, "poll"))
+        watcher.start()
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the job in hand", signal.Signals(signum).name)
+        if watcher is not None:
+            watcher.stop()
         scheduler.shutdown(wait=True)
 
     signal.signal(signal.SIGTERM, stop)

@@ -65,6 +65,9 @@ class ImapSettings(_WithPassword):
     # A refused or dropped connection is retried within the poll, waiting 1, 2, 4… times this.
     reconnect_attempts: int = Field(default=4, ge=1)
     reconnect_wait_seconds: float = Field(default=2.0, ge=0)
+    # `intake run` waits in IMAP IDLE (RFC 2177) on the folder and polls as soon as mail arrives;
+    # the scheduled poll stays as the safety net. Off, or a server without IDLE: polling only.
+    idle: bool = True
 
     @property
     def effective_port(self) -> int:

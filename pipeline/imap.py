@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
@@ -132,6 +132,30 @@ class ImapMailbox:
         if self._client is None:
             raise RuntimeError("IMAP mailbox used before connect()")
         return self._client
+
+    def supports_idle(self) -> bool:
+        return b"IDLE" in self.client.capabilities()
+
+    def wait_for_mail(self, seconds: float, should_stop: Callable[[], bool]) -> bool:
+        """Wait in IDLE (RFC 2177) up to `seconds` for new mail in the folder; True when the
+        server said EXISTS. Checks `should_stop` every second, and leaves IDLE before returning
+        (a server drops an IDLE after 30 minutes: callers re-issue it sooner)."""
+        with self._connection_guard():
+            client = self.client
+            client.idle()
+            arrived = False
+            try:
+                waited = 0.0
+                while waited < seconds and not arrived and not should_stop():
+                    responses = client.idle_check(timeout=1.0)
+                    waited += 1.0
+                    arrived = any(
+                        isinstance(r, tuple) and len(r) > 1 and r[1] in (b"EXISTS", b"RECENT")
+                        for r in responses
+                    )
+            finally:
+                client.idle_done()
+            return arrived
 
     def close(self) -> None:
         if self._client is not None:
