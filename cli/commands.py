@@ -204,7 +204,7 @@ def check(ctx: typer.Context) -> None:
         )
     s = application.settings
     for where, section, env in (
-        ("hộp thư", s.mailbox.imap, "INTAKE_MAILBOX__IMAP__PASSWORD"),
+        ("hộp thư", s.mailbox.imap if s.mailbox.imap and s.mailbox.imap.auth == "password" else None, "INTAKE_MAILBOX__IMAP__PASSWORD"),
         ("máy chủ gửi thư", s.outgoing.smtp if s.outgoing.smtp and s.outgoing.smtp.username else None, "INTAKE_OUTGOING__SMTP__PASSWORD"),
     ):  # fmt: skip
         if section is not None and section.password is None and section.password_file is None:

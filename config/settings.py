@@ -68,10 +68,33 @@ class ImapSettings(_WithPassword):
     # `intake run` waits in IMAP IDLE (RFC 2177) on the folder and polls as soon as mail arrives;
     # the scheduled poll stays as the safety net. Off, or a server without IDLE: polling only.
     idle: bool = True
+    # "xoauth2" for mailboxes that accept no passwords (Microsoft 365, Google): the access token
+    # is read from `token_file` or printed by `token_command` (run at every connection, so a
+    # helper that refreshes tokens keeps them fresh).
+    auth: Literal["password", "xoauth2"] = "password"
+    token_file: Path | None = None
+    token_command: str | None = None
 
     @property
     def effective_port(self) -> int:
         return self.port or (993 if self.security == "tls" else 143)
+
+    @model_validator(mode="after")
+    def _token_source(self) -> ImapSettings:
+        if self.auth == "xoauth2" and not (self.token_file or self.token_command):
+            raise ValueError(
+                "mailbox.imap.auth = 'xoauth2' needs mailbox.imap.token_file or token_command"
+            )
+        return self
+
+    def credential(self) -> str | None:
+        """The password, or for XOAUTH2 the token in `token_file`; None when `token_command`
+        gives it (run by the mailbox at each connection, where a failure is a mailbox problem)."""
+        if self.auth == "password":
+            return self.secret()
+        if self.token_file is not None:
+            return self.token_file.read_text(encoding="utf-8").strip()
+        return None
 
 
 class MaildirSettings(_Section):

@@ -9,7 +9,9 @@ into the file store. Handled mail is moved or flagged, never deleted.
 from __future__ import annotations
 
 import contextlib
+import shlex
 import ssl
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from types import TracebackType
@@ -85,11 +87,19 @@ class ImapMailbox:
                 if imap.security == "starttls":
                     client.starttls(context)
                 try:
-                    client.login(imap.username, self.password or "")
+                    if imap.auth == "xoauth2":
+                        client.oauth2_login(imap.username, self.password or self._token())
+                    else:
+                        client.login(imap.username, self.password or "")
                 except LoginError as err:
+                    what = (
+                        "mã truy cập OAuth2 (mailbox.imap.token_file hoặc token_command)"
+                        if imap.auth == "xoauth2"
+                        else "tên đăng nhập và mật khẩu"
+                    )
                     raise MailboxUnavailable(
                         f"máy chủ thư {where} từ chối đăng nhập tài khoản {imap.username}: "
-                        "kiểm tra tên đăng nhập và mật khẩu",
+                        f"kiểm tra {what}",
                         retry=False,
                         cause=err,
                     ) from err
@@ -132,6 +142,22 @@ class ImapMailbox:
         if self._client is None:
             raise RuntimeError("IMAP mailbox used before connect()")
         return self._client
+
+    def _token(self) -> str:
+        """A fresh OAuth2 access token from `mailbox.imap.token_command`."""
+        command = self.imap.token_command or ""
+        try:
+            done = subprocess.run(
+                shlex.split(command), capture_output=True, text=True, timeout=60, check=True
+            )
+        except (OSError, subprocess.SubprocessError) as err:
+            raise MailboxUnavailable(
+                f"không lấy được mã truy cập OAuth2 bằng lệnh mailbox.imap.token_command "
+                f"({type(err).__name__}): kiểm tra lệnh chạy được và in ra mã truy cập",
+                retry=False,
+                cause=err,
+            ) from err
+        return done.stdout.strip()
 
     def supports_idle(self) -> bool:
         return b"IDLE" in self.client.capabilities()

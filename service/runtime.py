@@ -44,7 +44,7 @@ class App:
 
     def mailbox(self) -> Mailbox:
         s = self.settings.mailbox
-        return open_mailbox(s, s.imap.secret() if s.imap else None)
+        return open_mailbox(s, s.imap.credential() if s.imap else None)
 
     def transport(self) -> Transport:
         s = self.settings.outgoing

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import email
 import getpass
+import json
 import os
 import pwd
 import shutil
@@ -21,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 from imapclient import IMAPClient
@@ -72,13 +75,72 @@ def dovecot_binary() -> str | None:
     )
 
 
-class Dovecot(_Service):
-    """A private Dovecot: any user name logs in with PASSWORD and gets a fresh Maildir."""
+class TokenIntrospection(_Service):
+    """An OAuth2 token-introspection endpoint (RFC 7662) on loopback: a token in `tokens` is
+    active for its user; any other is not. What Dovecot's oauth2 passdb asks in "post" mode."""
 
     def __init__(self) -> None:
+        self.tokens: dict[str, str] = {}
+        self.port = free_port()
+        tokens = self.tokens
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode())
+                token = (form.get("token") or [""])[0]
+                user = tokens.get(token)
+                body = json.dumps({"active": True, "username": user} if user else {"active": False})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/introspect"
+
+    def start(self) -> Self:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Dovecot(_Service):
+    """A private Dovecot: any user name logs in with PASSWORD and gets a fresh Maildir; given an
+    introspection URL, users may also log in with XOAUTH2 tokens it says are active."""
+
+    def __init__(self, introspection_url: str | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="dovecot-"))
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.introspection_url = introspection_url
+
+    def _oauth2(self) -> tuple[str, str]:
+        """The mechanisms and passdb OAuth2 needs, when asked for."""
+        if self.introspection_url is None:
+            return "", ""
+        conf = self.root / "oauth2.conf.ext"
+        conf.write_text(
+            f"introspection_mode = post\nintrospection_url = {self.introspection_url}\n"
+            "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+            "force_introspection = yes\n"
+        )
+        passdb = f"""passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {conf}
+}}
+"""
+        return " xoauth2 oauthbearer", passdb
 
     def _config(self) -> str:
         root = self.root
@@ -90,6 +152,8 @@ class Dovecot(_Service):
         else:
             mail_user = pwd.getpwnam(getpass.getuser())
             internal = login = mail_user.pw_name
+        mechanisms, oauth2_passdb = self._oauth2()
+        static_mechanisms = "\n  mechanisms = plain login" if oauth2_passdb else ""
         return f"""
 base_dir = {root}/run
 state_dir = {root}/state
@@ -98,13 +162,13 @@ protocols = imap
 listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechanisms}
 default_internal_user = {internal}
 default_login_user = {login}
 first_valid_uid = 1
 mail_location = maildir:{root}/mail/%u
-passdb {{
-  driver = static
+{oauth2_passdb}passdb {{
+  driver = static{static_mechanisms}
   args = password={PASSWORD}
 }}
 userdb {{
