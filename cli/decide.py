@@ -15,7 +15,7 @@ from sqlmodel import Session
 from cli.loading import fail, load_app
 from domain.kinds import NomineeKind
 from pipeline.audit_export import audit_csv, audit_workbook
-from service import decisions
+from service import decisions, selection
 from service.decisions import Decided, DecisionRefused
 from service.outbox import DeliveryReport
 from service.runtime import App
@@ -219,7 +219,7 @@ def select(
         _decide(
             ctx,
             actor,
-            lambda a, who, now: decisions.select_nominees(
+            lambda a, who, now: selection.select_nominees(
                 a.engine, a.context, who, award, picks, reason, now
             ),
         )[0],

@@ -25,7 +25,7 @@ from sqlmodel import Session
 from desk.security import OfficerRole, Viewer, csrf_ok
 from domain.kinds import NomineeKind
 from pipeline.audit_export import audit_csv, audit_workbook, details_text
-from service import decisions
+from service import decisions, selection
 from service.decisions import Decided, DecisionRefused
 from service.runtime import App
 from storage import audit, read_model
@@ -193,11 +193,11 @@ def add_decision_routes(web: FastAPI, application: App, page: Page, attachment: 
         )
 
     @web.get("/lua-chon", response_class=HTMLResponse)
-    def selection(request: Request, _: Viewer) -> Response:
+    def selection_page(request: Request, _: Viewer) -> Response:
         with Session(engine) as session:
             snapshot = read_model.snapshot(session, campaign, datetime.now(UTC))
         awards = [
-            (code, award, decisions.candidates(snapshot, code))
+            (code, award, selection.candidates(snapshot, code))
             for code, award in snapshot.campaign.awards.items()
             if award.province_quota is not None
         ]
@@ -221,7 +221,7 @@ def add_decision_routes(web: FastAPI, application: App, page: Page, attachment: 
             request,
             csrf,
             "/lua-chon",
-            lambda now: decisions.select_nominees(
+            lambda now: selection.select_nominees(
                 engine, ctx(), officer.username, award, picks, reason, now
             ),
             f"Đã lưu lựa chọn ({len(picks)} trường hợp)",

@@ -7,7 +7,6 @@ says why, so nothing happens twice.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,12 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from domain.campaign import Campaign, Unit
-from domain.kinds import AuditAction, MailKind, MessageState, NomineeKind, Outcome, SubmissionStatus
+from domain.kinds import AuditAction, MailKind, MessageState, Outcome, SubmissionStatus
 from domain.model import ParsedEmail
-from domain.snapshot import Snapshot
-from domain.text import person_key
 from domain.wording import MOMENT_FORMS, moment_text, parse_moment
-from pipeline.documents import mentions_name
 from pipeline.envelope import addresses
 from pipeline.notice import DecisionNotice, NoticeKind, compose_notice
 from pipeline.parse import parse_headers
@@ -30,7 +26,7 @@ from pipeline.reply import can_reply_to
 from service.context import Context, PollReport
 from service.outbox import queue_email
 from service.process import process_pending
-from storage import audit, decisions, inbound, outbox, read_model, submissions
+from storage import audit, decisions, inbound, outbox, submissions
 from storage.db import claiming_session
 from storage.models import InboundMessage, OutboundMail, Submission
 
@@ -91,7 +87,8 @@ def moment(text: str, campaign: Campaign) -> datetime:
     return parsed
 
 
-def _reason(reason: str) -> str:
+def reason_given(reason: str) -> str:
+    """The reason, tidied; refused when too short to be checked later."""
     text = " ".join(reason.split())
     if len(text) < MIN_REASON:
         raise DecisionRefused("no_reason", n=MIN_REASON)
@@ -141,7 +138,7 @@ def _decide_on_submission(
     accept: bool,
     waived_ids: Collection[int] = (),
 ) -> Decided:
-    reason = _reason(reason)
+    reason = reason_given(reason)
     with claiming_session(engine) as session:
         campaign = decisions.effective_campaign(session, ctx.campaign)
         submission, unit = _current_submission(session, campaign, submission_id)
@@ -260,7 +257,7 @@ def extend_deadline(
     now: datetime,
 ) -> Decided:
     """Give one unit until `last_minute` (the last minute on time, as officers say "hết 17:00")."""
-    reason = _reason(reason)
+    reason = reason_given(reason)
     closes_at = last_minute.replace(second=0, microsecond=0) + timedelta(minutes=1)
     with claiming_session(engine) as session:
         campaign = decisions.effective_campaign(session, ctx.campaign)
@@ -311,7 +308,7 @@ def register_sender(
 ) -> Decided:
     """Recognise `address` as the unit's and, given the unknown sender's message, handle it
     again at once as the unit's submission (its answer goes out with the next delivery)."""
-    reason = _reason(reason)
+    reason = reason_given(reason)
     address = address.strip().lower()
     if not can_reply_to(address) or "@" not in address:
         raise DecisionRefused("bad_address", address=address)
@@ -379,7 +376,7 @@ def reprocess(
     engine: Engine, ctx: Context, actor: str, message_id: int, reason: str, now: datetime
 ) -> Decided:
     """Put a quarantined or failed message back in the queue (handled at the next poll)."""
-    reason = _reason(reason)
+    reason = reason_given(reason)
     with claiming_session(engine) as session:
         try:
             message = inbound.requeue(session, message_id)
@@ -405,7 +402,7 @@ def resend(
     engine: Engine, ctx: Context, actor: str, mail_id: int, reason: str, now: datetime
 ) -> Decided:
     """Send an uncertain or refused mail again (with the next delivery)."""
-    reason = _reason(reason)
+    reason = reason_given(reason)
     with claiming_session(engine) as session:
         try:
             mail = outbox.requeue_for_resend(session, mail_id)
@@ -421,120 +418,5 @@ def resend(
             at=now,
         )
         decided = Decided(row.seq, mail_id)
-        session.commit()
-        return decided
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A nominee a unit proposed for a province-quota award, from an accepted submission."""
-
-    unit: Unit
-    kind: NomineeKind
-    name: str
-    name_key: str
-    summary: str
-    turnout_percent: float | None
-    report_files: tuple[str, ...]  # the unit's papers that name them (their Báo cáo thành tích)
-    selected: bool
-
-
-def candidates(snapshot: Snapshot, award: str) -> list[Candidate]:
-    """Everyone proposed for `award` in an accepted current submission, in the campaign's unit
-    order and each unit's own order."""
-    chosen = {(s.unit_code, s.kind, person_key(s.name)) for s in snapshot.selected_for(award)}
-    document = snapshot.campaign.awards[award].document_per_nominee
-    found = []
-    for entry in snapshot.accepted_units:
-        seen = set()
-        for n in entry.nominees:
-            key = person_key(n.name)
-            if award not in n.awards or (n.kind, key) in seen:
-                continue
-            seen.add((n.kind, key))
-            files = tuple(
-                p.filename
-                for p in entry.papers
-                if document and p.kind == document.value and mentions_name(p.filename, n.name)
-            )
-            found.append(
-                Candidate(
-                    entry.unit,
-                    n.kind,
-                    n.name,
-                    key,
-                    n.summary,
-                    n.turnout_percent,
-                    files,
-                    (entry.unit.code, n.kind, key) in chosen,
-                )
-            )
-    return found
-
-
-def select_nominees(
-    engine: Engine,
-    ctx: Context,
-    actor: str,
-    award: str,
-    picks: Collection[tuple[str, NomineeKind, str]],
-    reason: str,
-    now: datetime,
-) -> Decided:
-    """The award's whole selection becomes `picks` ((unit code, kind, name) each, the name as
-    written or as its `person_key`), within its province quota; the audit row says who was
-    added and who removed."""
-    reason = _reason(reason)
-    definition = ctx.campaign.awards.get(award)
-    if definition is None or definition.province_quota is None:
-        raise DecisionRefused("no_quota_award", award=award)
-    quota = definition.province_quota
-    count = Counter(kind for _, kind, _ in picks)
-    for kind in NomineeKind:
-        if count[kind] > quota.of(kind):
-            raise DecisionRefused(
-                "over_quota",
-                quota=quota.of(kind),
-                kind=kind.label,
-                award=definition.name,
-                n=count[kind],
-            )
-    with Session(engine) as session:
-        snapshot = read_model.snapshot(session, ctx.campaign, now)
-    pool = {(c.unit.code, c.kind, c.name_key): c for c in candidates(snapshot, award)}
-    keys = [(unit_code, kind, person_key(name)) for unit_code, kind, name in picks]
-    for (unit_code, _, name), key in zip(picks, keys, strict=True):
-        if key not in pool:
-            raise DecisionRefused("not_candidate", name=name, unit=unit_code, award=definition.name)
-    chosen = [pool[k] for k in keys]
-    before = {(c.unit.code, c.kind, c.name_key): c for c in pool.values() if c.selected}
-    with claiming_session(engine) as session:
-        decisions.replace_selection(
-            session,
-            ctx.campaign.code,
-            award,
-            [decisions.Pick(c.unit.code, c.kind.value, c.name_key, c.name) for c in chosen],
-            actor,
-        )
-        row = audit.append(
-            session,
-            actor=actor,
-            action=AuditAction.SELECT_NOMINEES,
-            subject=audit.Subject("selection", award),
-            reason=reason,
-            details={
-                "selected": [f"{c.name} ({c.unit.code})" for c in chosen],
-                "added": [
-                    f"{c.name} ({c.unit.code})"
-                    for c in chosen
-                    if (c.unit.code, c.kind, c.name_key) not in before
-                ],
-                "removed": [
-                    f"{c.name} ({c.unit.code})" for k, c in before.items() if k not in keys
-                ],
-            },
-            at=now,
-        )
-        decided = Decided(row.seq)
         session.commit()
         return decided
