@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from domain.campaign import Campaign
 from domain.kinds import NomineeKind
@@ -64,7 +65,13 @@ _COLLECTIVE_HINTS = ("tap the", "ten don vi")
 
 
 def _field_of(header: object) -> str | None:
-    text = re.sub(r"[^0-9a-z:]+", " ", fold(header)).strip()
+    return _field_of_text(re.sub(r"[^0-9a-z:]+", " ", fold(header)).strip())
+
+
+@lru_cache(maxsize=4096)
+def _field_of_text(text: str) -> str | None:
+    """The column a folded header cell names (cached: the same headers come in every list, and
+    every row near the top is tried as a header)."""
     if not text:
         return None
     best: tuple[int, str] | None = None
