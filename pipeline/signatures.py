@@ -17,11 +17,6 @@ from io import BytesIO
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.status import SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
 
 from domain.kinds import FileKind
 from domain.model import Attachment, Document, PaperSignatures, SignatureCheck
@@ -30,9 +25,6 @@ from pipeline.formats import identify
 
 Certificate = asn1_x509.Certificate  # a trust root, as the callers name it
 MAX_SIGNATURES = 10
-# Changes after signing that leave the signed content as it was: a later signature in its own
-# field (form filling), validation data (LTA updates).
-_HARMLESS = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
 
 # pyHanko logs a failed check (a tampered file, an unknown issuer) as an error with a traceback;
 # for us that is the finding, not a fault of the program.
@@ -65,6 +57,22 @@ def _subject(status: object) -> tuple[str, str]:
 def check_signatures(
     payload: bytes, trust_roots: Sequence[asn1_x509.Certificate]
 ) -> PaperSignatures:
+    # pyHanko is imported here, when a PDF comes: it costs half a second at start-up otherwise,
+    # for every `intake` command.
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.diff_analysis import ModificationLevel
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    # Changes after signing that leave the signed content as it was: a later signature in its
+    # own field (form filling), validation data (LTA updates).
+    harmless = (
+        ModificationLevel.NONE,
+        ModificationLevel.LTA_UPDATES,
+        ModificationLevel.FORM_FILLING,
+    )
+
     try:
         reader = PdfFileReader(BytesIO(payload), strict=False)
         found = reader.embedded_signatures
@@ -86,12 +94,12 @@ def check_signatures(
                 organisation=organisation,
                 signed_at=status.signer_reported_dt,
                 intact=bool(status.intact and status.valid),
-                modified=level is not None and level not in _HARMLESS,
+                modified=level is not None and level not in harmless,
                 whole=status.coverage is SignatureCoverageLevel.ENTIRE_FILE
                 or (
                     status.coverage is SignatureCoverageLevel.ENTIRE_REVISION
                     and level not in (None, ModificationLevel.NONE)
-                    and level in _HARMLESS
+                    and level in harmless
                 ),
                 trusted=bool(status.trusted),
             )
