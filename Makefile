@@ -44,3 +44,4 @@ bench: install services
 	$(BIN)/python -m bench.reading_files
 	$(BIN)/python -m bench.fetch_memory --megabytes 100
 	$(BIN)/python -m bench.idle_latency --messages 50
+	$(BIN)/python -m bench.floor --messages 200 --rounds 3

@@ -1,0 +1,142 @@
+"""The product against the floor of its libraries, on the same messages, in one run.
+
+The floor: imapclient fetching in batches of 50, mail-parser on each message, openpyxl (read-only)
+over the list, and an SQLite insert of the raw message and its rows; nothing else. The product:
+one `intake poll` (fetch, triage, read, check, store, annotate, reply queued, filed away) and the
+delivery of every reply over SMTP. Rounds are interleaved, each on its own copy of the mailbox; on
+a shared machine absolute times are noise and the ratio (product msg/s ÷ floor msg/s) is the
+figure.
+
+    python -m bench.floor --messages 200 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mailparser
+from openpyxl import load_workbook
+
+from config.campaign import load_campaign
+from samples.factories import NominationList, build_email, collectives, dossier, people
+from tests.conftest import CAMPAIGN_FILE, vn, write_config
+from tests.servers import PASSWORD, Dovecot, SmtpServer
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def messages(count: int) -> list[bytes]:
+    """Valid dossiers of a 10-row list, a PDF and a .docx, from ten units."""
+    campaign = load_campaign(CAMPAIGN_FILE)
+    units = [u for u in campaign.units if campaign.allocation_for(u.code).individuals >= 8][:10]
+    out = []
+    for i in range(count):
+        unit = units[i % len(units)]
+        spec = NominationList(
+            unit.name,
+            collectives([f"Phòng {i}", f"Tổ {i}"], turnout="99,1%"),
+            people(f"Nguyễn Văn {i}", 8),
+            with_turnout=unit.kind == "locality",
+        )
+        files = dossier(spec, bien_ban=True)
+        out.append(
+            build_email(sender=unit.senders[0], subject=f"Hồ sơ {i}", files=files, date=vn(20))
+        )
+    return out
+
+
+def floor(dovecot: Dovecot, user: str, db: Path) -> float:
+    started = time.perf_counter()
+    connection = sqlite3.connect(db)
+    connection.execute("CREATE TABLE raw (id INTEGER PRIMARY KEY, data BLOB)")
+    connection.execute("CREATE TABLE row (raw_id INTEGER, cells TEXT)")
+    with dovecot.client(user) as client:
+        client.select_folder("INBOX")
+        uids = client.search(["ALL"])
+        for start in range(0, len(uids), 50):
+            fetched = client.fetch(uids[start : start + 50], ["RFC822", "INTERNALDATE"])
+            for data in fetched.values():
+                raw = data[b"RFC822"]
+                mail = mailparser.parse_from_bytes(raw)
+                cursor = connection.execute("INSERT INTO raw (data) VALUES (?)", (raw,))
+                for attachment in mail.attachments:
+                    if attachment["mail_content_type"] != XLSX:
+                        continue
+                    payload = attachment["payload"]
+                    data_ = (
+                        base64.b64decode(payload) if attachment.get("binary") else payload.encode()
+                    )
+                    book = load_workbook(io.BytesIO(data_), read_only=True)
+                    for sheet in book.worksheets:
+                        for row in sheet.iter_rows(values_only=True):
+                            connection.execute(
+                                "INSERT INTO row VALUES (?, ?)", (cursor.lastrowid, repr(row))
+                            )
+            connection.commit()
+    connection.close()
+    return time.perf_counter() - started
+
+
+def product(dovecot: Dovecot, smtp: SmtpServer, user: str, directory: Path) -> float:
+    config = write_config(
+        directory,
+        imap_port=dovecot.port,
+        user=user,
+        smtp_port=smtp.port,
+        db_url=f"sqlite:///{directory / 'intake.db'}",
+    )
+    command = [str(Path(sys.executable).parent / "intake"), "--config", str(config), "poll"]
+    env = {
+        "INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD,
+        "INTAKE_OUTGOING__MAX_REPLIES_PER_SENDER_PER_DAY": "1000",
+        "PATH": "/usr/bin:/bin",
+    }
+    started = time.perf_counter()
+    subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    batch = messages(args.messages)
+    floor_rates, product_rates = [], []
+    with Dovecot() as dovecot, SmtpServer() as smtp, tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.rounds):
+            for user in (f"floor{r}", f"product{r}"):
+                with dovecot.client(user) as client:
+                    for raw in batch:
+                        client.append("INBOX", raw, msg_time=vn(21))
+            folder = Path(tmp) / f"round{r}"
+            folder.mkdir()
+            seconds = floor(dovecot, f"floor{r}", folder / "floor.db")
+            floor_rates.append(args.messages / seconds)
+            before = len(smtp.inbox.messages)
+            seconds = product(dovecot, smtp, f"product{r}", folder)
+            replies = len(smtp.inbox.messages) - before
+            product_rates.append(args.messages / seconds)
+            print(
+                f"round {r + 1}: floor {floor_rates[-1]:.1f} msg/s, product "
+                f"{product_rates[-1]:.1f} msg/s ({replies} replies at SMTP), "
+                f"ratio {product_rates[-1] / floor_rates[-1]:.2f}"
+            )
+    ratios = [p / f for p, f in zip(product_rates, floor_rates, strict=True)]
+    print(
+        f"median: floor {statistics.median(floor_rates):.1f} msg/s, product "
+        f"{statistics.median(product_rates):.1f} msg/s, ratio {statistics.median(ratios):.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
