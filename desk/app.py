@@ -5,7 +5,8 @@ template; every route declares who may see it (`Depends(viewer)`), so none can l
     /                           Tổng quan: every unit, the province's totals, who is missing
     /don-vi/{code}              Đơn vị: every version, its nominees, findings, papers, replies
     /can-xu-ly                  Cần xử lý: mail a person must read, mail not processed, replies
-    /tong-hop                   Tổng hợp: the digest as it would be sent now, and the workbook
+    /tong-hop                   Tổng hợp: the digest as it would be sent now, the workbook and
+                                the Tờ trình draft
     /tep/{id}, /thu/{id}.eml    a paper, an original email, as attachments by id
     /thu-gui/{id}               a reply sent to a unit, readable in the page
 """
@@ -52,7 +53,7 @@ from domain.wording import (
 )
 from pipeline.audit_export import details_text
 from pipeline.digest import build_digest
-from service import mailings
+from service import mailings, papers
 from service.runtime import App
 from storage import audit, inbound, read_model, users
 from storage.files import FileStore
@@ -271,6 +272,16 @@ def create_app(application: App, secret_key: str, https_only: bool = False) -> F
             shown.workbook,
             name,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+
+    @web.get("/tong-hop/du-thao-to-trinh.docx")
+    def to_trinh(_: Viewer) -> Response:
+        now = datetime.now(UTC)
+        drafted = papers.draft(application.engine, application.context, now)
+        return attachment(
+            drafted.payload,
+            f"Du-thao-To-trinh-{now.astimezone(tz):%Y-%m-%d}.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         )
 
     @web.get("/tong-hop/ban-tong-hop.html")

@@ -124,7 +124,12 @@ def test_downloads_are_attachments_by_id_with_safe_names(desk: tuple[TestClient,
     paper = re.search(r'href="(/tep/\d+)"', page)
     original = re.search(r'href="(/thu/\d+\.eml)"', page)
     assert paper and original
-    for path in (paper.group(1), original.group(1), "/tong-hop/bang-tong-hop.xlsx"):
+    for path in (
+        paper.group(1),
+        original.group(1),
+        "/tong-hop/bang-tong-hop.xlsx",
+        "/tong-hop/du-thao-to-trinh.docx",
+    ):
         answer = client.get(path)
         assert answer.status_code == 200
         disposition = answer.headers["content-disposition"]
