@@ -121,6 +121,21 @@ files_dir = "{directory / "files"}"
     return config
 
 
+def move_to_postgres(servers: Servers, directory: Path, db_url: str) -> Path:
+    """The servers' settings with the database on PostgreSQL instead (written in `directory`,
+    beside the test's own); `servers.config` and `servers.db_url` follow."""
+    directory.mkdir(exist_ok=True)
+    servers.config = write_config(
+        directory,
+        imap_port=servers.dovecot.port,
+        user=servers.user,
+        smtp_port=servers.smtp.port,
+        db_url=db_url,
+    )
+    servers.db_url = db_url
+    return servers.config
+
+
 def write_maildir_config(directory: Path, campaign_file: Path | str = CAMPAIGN_FILE) -> Path:
     """The embedded default (a Maildir at `directory/mailbox`, replies as files, SQLite) in
     `directory`: the demo's shape, for tests that run it from elsewhere."""

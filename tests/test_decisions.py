@@ -27,7 +27,7 @@ from samples.factories import (
 )
 from storage.db import make_engine
 from storage.models import AuditEntry, InboundMessage, OutboundMail, Submission
-from tests.conftest import Servers, vn, write_config
+from tests.conftest import Servers, move_to_postgres, vn
 from tests.test_intake_imap import SNV, TAM_DUONG, body
 
 pytestmark = pytest.mark.integration
@@ -38,16 +38,7 @@ STP = "vanphong.stp@laichau.gov.vn"
 def setup(request: pytest.FixtureRequest, servers: Servers, tmp_path: Path) -> Iterator[Servers]:
     """The servers, with the database on SQLite or on a fresh PostgreSQL database."""
     if request.param == "postgresql":
-        (tmp_path / "pg").mkdir()
-        url = request.getfixturevalue("fresh_postgres")
-        servers.config = write_config(
-            tmp_path / "pg",
-            imap_port=servers.dovecot.port,
-            user=servers.user,
-            smtp_port=servers.smtp.port,
-            db_url=url,
-        )
-        servers.db_url = url
+        move_to_postgres(servers, tmp_path / "pg", request.getfixturevalue("fresh_postgres"))
     yield servers
 
 

@@ -19,7 +19,7 @@ from samples.factories import NominationList, build_email, collectives, dossier,
 from service.runtime import App
 from storage import users
 from storage.models import AuditEntry, Submission
-from tests.conftest import Servers, vn, write_config
+from tests.conftest import Servers, move_to_postgres, vn
 from tests.test_faults import poll
 from tests.test_intake_imap import SNV
 
@@ -36,13 +36,8 @@ def desk(
 
     config = servers.config
     if request.param == "postgresql":
-        (tmp_path / "pg").mkdir()
-        config = write_config(
-            tmp_path / "pg",
-            imap_port=servers.dovecot.port,
-            user=servers.user,
-            smtp_port=servers.smtp.port,
-            db_url=request.getfixturevalue("fresh_postgres"),
+        config = move_to_postgres(
+            servers, tmp_path / "pg", request.getfixturevalue("fresh_postgres")
         )
     spec = NominationList(
         "Sở Nội vụ",

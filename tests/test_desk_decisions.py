@@ -33,7 +33,7 @@ from service.runtime import App
 from storage import inbound, outbox, users
 from storage.db import claiming_session
 from storage.models import AuditEntry, InboundMessage, OutboundMail, Submission
-from tests.conftest import Servers, vn, write_config
+from tests.conftest import Servers, move_to_postgres, vn
 from tests.test_decisions import STP, decision_mails, snv_without_minutes
 from tests.test_desk_browser import DOCS, browser, page_says, serving  # noqa: F401  (fixture)
 from tests.test_faults import poll
@@ -108,13 +108,8 @@ def _campaign_mail(servers: Servers) -> None:
 def desk(request: pytest.FixtureRequest, servers: Servers, tmp_path: Path) -> Iterator[Desk]:
     config = servers.config
     if request.param == "postgresql":
-        (tmp_path / "pg").mkdir()
-        config = write_config(
-            tmp_path / "pg",
-            imap_port=servers.dovecot.port,
-            user=servers.user,
-            smtp_port=servers.smtp.port,
-            db_url=request.getfixturevalue("fresh_postgres"),
+        config = move_to_postgres(
+            servers, tmp_path / "pg", request.getfixturevalue("fresh_postgres")
         )
     _campaign_mail(servers)
     code, output = poll(config)
