@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from domain.kinds import DocumentKind
 from domain.snapshot import PaperEntry, Snapshot, UnitEntry
 from domain.text import safe_filename
-from domain.wording import moment_text
+from domain.wording import moment_text, status_label
 
 WORKBOOK_NAME = "Bảng tổng hợp danh sách đề nghị khen thưởng.xlsx"
 TO_TRINH_NAME = "Dự thảo Tờ trình của Sở Nội vụ.docx"
@@ -32,14 +32,16 @@ MANIFEST_HEADERS = (
     "Dung lượng (byte)",
     "SHA-256",
     "Chữ ký số",
+    "Ghi chú",
 )
+MISSING_FILE = "KHÔNG CÓ TỆP trong kho lưu trữ: lấy từ thư gốc của đơn vị trên bàn làm việc"
 
 
 @dataclass(frozen=True)
 class DossierFile:
     entry: UnitEntry
     paper: PaperEntry
-    payload: bytes
+    payload: bytes | None  # None: the file store does not have it (said in the manifest)
 
 
 def _kind_label(kind: str) -> str:
@@ -65,53 +67,56 @@ def build_package(
     c = snapshot.campaign
     rows: list[dict[str, object]] = []
     taken: set[str] = set()
+
+    def row(
+        unit: UnitEntry | None, kind: str, path: str, payload: bytes | None, **more: object
+    ) -> None:
+        current = unit.current if unit else None
+        rows.append(
+            {
+                "unit_code": unit.unit.code if unit else "",
+                "unit": unit.unit.name if unit else c.department.name,
+                "version": current.version if current else "",
+                "received": moment_text(current.received_at, c.tz)
+                if current
+                else ("" if unit else moment_text(snapshot.taken_at, c.tz)),
+                "kind": kind,
+                "path": path,
+                "original": more.get("original", ""),
+                "size": len(payload) if payload is not None else "",
+                "sha256": hashlib.sha256(payload).hexdigest() if payload is not None else "",
+                "signature": more.get("signature", ""),
+                "note": more.get("note", ""),
+            }
+        )
+
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, payload in ((WORKBOOK_NAME, workbook), (TO_TRINH_NAME, to_trinh)):
             archive.writestr(name, payload)
-            rows.append(
-                {
-                    "unit_code": "",
-                    "unit": c.department.name,
-                    "version": "",
-                    "received": moment_text(snapshot.taken_at, c.tz),
-                    "kind": "Tổng hợp" if name == WORKBOOK_NAME else "Tờ trình (dự thảo)",
-                    "path": name,
-                    "original": "",
-                    "size": len(payload),
-                    "sha256": hashlib.sha256(payload).hexdigest(),
-                    "signature": "",
-                }
-            )
+            row(None, "Tổng hợp" if name == WORKBOOK_NAME else "Tờ trình (dự thảo)", name, payload)
         for f in papers:
-            current = f.entry.current
-            assert current is not None
             label = _kind_label(f.paper.kind)
+            about = {"original": f.paper.filename, "signature": f.paper.signature}
+            if f.payload is None:
+                row(f.entry, label, "", None, note=MISSING_FILE, **about)
+                continue
+            if f.paper.sha256 and f.paper.sha256 != hashlib.sha256(f.payload).hexdigest():
+                raise ValueError(f"stored file of {f.paper.filename} does not match its SHA-256")
             name = safe_filename(f"{f.entry.unit.code} - {label} - {f.paper.filename}")
             path = f"{DOSSIERS}/{_unique(name, taken)}"
             archive.writestr(path, f.payload)
-            digest = hashlib.sha256(f.payload).hexdigest()
-            if f.paper.sha256 and f.paper.sha256 != digest:
-                raise ValueError(f"stored file of {f.paper.filename} does not match its SHA-256")
-            rows.append(
-                {
-                    "unit_code": f.entry.unit.code,
-                    "unit": f.entry.unit.name,
-                    "version": current.version,
-                    "received": moment_text(current.received_at, c.tz),
-                    "kind": label,
-                    "path": path,
-                    "original": f.paper.filename,
-                    "size": len(f.payload),
-                    "sha256": digest,
-                    "signature": f.paper.signature,
-                }
-            )
+            row(f.entry, label, path, f.payload, **about)
+        # Every unit is accounted for: those whose dossier is not in the package say why.
+        for entry in snapshot.units:
+            if not entry.accepted:
+                state = status_label(entry.current.status if entry.current else None)
+                row(entry, "", "", None, note=f"không có trong gói: {state}")
         text = io.StringIO()
         writer = csv.writer(text)
         writer.writerow(MANIFEST_HEADERS)
-        for row in rows:
-            writer.writerow(row.values())
+        for listed in rows:
+            writer.writerow(listed.values())
         archive.writestr("Danh mục.csv", ("\ufeff" + text.getvalue()).encode("utf-8"))
         archive.writestr(
             "manifest.json",

@@ -52,11 +52,16 @@ def write_package(
     """The forward package as of `now` in `folder` (one .zip, named by campaign and time)."""
     snapshot = _snapshot(engine, ctx, now, as_of)
     papers = [
-        DossierFile(entry, paper, ctx.files.read(paper.stored_path))
+        DossierFile(entry, paper, ctx.files.read(paper.stored_path) if paper.stored_path else None)
         for entry in snapshot.accepted_units
         for paper in entry.papers
-        if paper.stored_path
     ]
+    for missing in (f for f in papers if f.payload is None):
+        log.warning(
+            "package: %s's %s is not in the file store; listed as missing",
+            missing.entry.unit.code,
+            missing.paper.filename,
+        )
     drafted = draft_to_trinh(snapshot, _day(ctx, now))
     archive = build_package(snapshot, build_workbook(snapshot), drafted.payload, papers)
     local = now.astimezone(ctx.campaign.tz)
@@ -65,8 +70,9 @@ def write_package(
     partial = path.with_suffix(".zip.part")
     partial.write_bytes(archive)
     partial.replace(path)  # whole or not at all: a reader never sees half an archive
-    log.info("forward package written: %s (%d dossier files)", path, len(papers))
-    return Package(path, len(papers), len(snapshot.accepted_units))
+    files = sum(1 for f in papers if f.payload is not None)
+    log.info("forward package written: %s (%d dossier files)", path, files)
+    return Package(path, files, len(snapshot.accepted_units))
 
 
 def package_after_deadline(

@@ -120,16 +120,28 @@ def test_the_package_names_every_file_and_its_hash(campaign: Campaign) -> None:
             letter,
         ),
         DossierFile(entry, PaperEntry(2, "Tờ trình số 12.pdf", "to_trinh", 3, "", "y"), b"abc"),
+        # A paper the file store does not have: listed as missing, never left out in silence.
+        DossierFile(entry, PaperEntry(3, "Biên bản.pdf", "bien_ban", 9, "", ""), None),
     ]
     archive = zipfile.ZipFile(io.BytesIO(build_package(snapshot, b"xlsx", b"docx", papers)))
     names = archive.namelist()
     assert "Hồ sơ các đơn vị/H-TAMDUONG - Tờ trình - Tờ trình số 12.pdf" in names
     assert "Hồ sơ các đơn vị/H-TAMDUONG - Tờ trình - Tờ trình số 12 (2).pdf" in names
+    assert not any("Biên bản" in n for n in names)
     manifest = json.loads(archive.read("manifest.json"))
     for row in manifest["files"]:
-        assert hashlib.sha256(archive.read(row["path"])).hexdigest() == row["sha256"]
+        if row["path"]:
+            assert hashlib.sha256(archive.read(row["path"])).hexdigest() == row["sha256"]
+    [missing] = [r for r in manifest["files"] if r["original"] == "Biên bản.pdf"]
+    assert missing["note"].startswith("KHÔNG CÓ TỆP") and missing["path"] == ""
+    # Every unit is accounted for: the ones not in the package say why.
+    left_out = {r["unit_code"]: r["note"] for r in manifest["files"] if r["kind"] == ""}
+    assert left_out["STP"] == "không có trong gói: có lỗi, chờ gửi lại"
+    assert left_out["SNV"] == "không có trong gói: chưa nộp"
+    assert len(left_out) == len(campaign.units) - 1
     table = list(csv.reader(io.StringIO(archive.read("Danh mục.csv").decode("utf-8-sig"))))
-    assert table[0][0] == "Mã đơn vị" and len(table) == 1 + 2 + len(papers)
+    assert table[0][0] == "Mã đơn vị" and table[0][-1] == "Ghi chú"
+    assert len(table) == 1 + 2 + len(papers) + len(left_out)
 
 
 def test_the_package_is_written_once_after_the_deadline_and_the_digest_says_where(
