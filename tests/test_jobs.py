@@ -4,6 +4,7 @@ and the scheduler's wiring of them."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from io import BytesIO
@@ -178,3 +179,49 @@ def test_scheduler_times_are_vietnam_time(started: datetime, digest_next: dateti
         assert str(job.trigger.timezone) == "Asia/Ho_Chi_Minh"
     finally:
         sched.shutdown(wait=False)
+
+
+def test_mail_announced_mid_poll_gets_a_poll_of_its_own_and_each_poll_wakes_delivery() -> None:
+    """What IMAP IDLE relies on: a poll asked for while one runs is not lost, and replies a poll
+    queued go out at once, not at the next delivery tick."""
+    runs: list[str] = []
+    in_poll = threading.Event()
+    release = threading.Event()
+
+    def poll() -> None:
+        runs.append("poll")
+        in_poll.set()
+        release.wait(5)
+
+    jobs = scheduler.Jobs(
+        poll=poll,
+        deliver=lambda: runs.append("deliver"),
+        digest=lambda: None,
+        remind=lambda: None,
+        package=lambda: None,
+    )
+    settings = ScheduleSettings(poll_minutes=60, deliver_seconds=3600, reminder_check_minutes=60)
+    started = datetime(2021, 5, 20, 1, 0, tzinfo=UTC)  # 08:00 in Vietnam: no digest at start
+    background = scheduler.build_scheduler(
+        jobs, settings, "Asia/Ho_Chi_Minh", now=started, kind=BackgroundScheduler
+    )
+    for job in background.get_jobs():  # nothing at start: only what the test asks for runs
+        job.modify(next_run_time=None)
+    scheduler.chain_polls_and_deliveries(background)
+    background.start()
+    try:
+        scheduler._run_now(background, "poll")
+        assert in_poll.wait(5)
+        in_poll.clear()
+        scheduler._run_now(background, "poll")  # mail announced while the poll runs
+        time.sleep(0.5)  # the scheduler tries it, and finds the first still running
+        release.set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and runs.count("deliver") < 2:
+            time.sleep(0.05)
+    finally:
+        release.set()
+        background.shutdown(wait=True)
+    assert runs.count("poll") == 2, runs
+    assert runs.count("deliver") == 2, runs
+    assert runs.index("deliver") > runs.index("poll")
