@@ -215,9 +215,10 @@ def signed_papers(s: Dossier) -> Iterator[Finding]:
         checked = d.signatures
         if checked is None or d.kind is DocumentKind.NOMINATION_LIST:
             continue
-        if checked.unreadable and not checked.signed:
+        if checked.unreadable:  # none, or only some, of its signatures could be checked
             yield finding("SIGNATURE_UNREADABLE", file=d.filename)
-            continue
+            if not checked.signed:
+                continue
         if not checked.signed:
             required = policy.unsigned == "require_to_trinh" and d.kind is DocumentKind.TO_TRINH
             if required or policy.unsigned == "warn":

@@ -222,3 +222,21 @@ def test_the_acknowledgement_lists_each_paper_with_its_signature(
     assert stored["Tóm tắt thành tích.pdf"] == "chưa ký số"
     assert stored["Biên bản họp Hội đồng TĐKT.pdf"].endswith("TỆP ĐÃ BỊ SỬA SAU KHI KÝ")
     assert stored["Danh sách đề nghị khen thưởng.xlsx"] == ""
+
+
+def test_signatures_that_could_not_all_be_checked_are_said(campaign: Campaign) -> None:
+    from domain.model import Document, PaperSignatures, SignatureCheck
+    from pipeline.validate import Dossier, signed_papers
+
+    checked = SignatureCheck("Nguyễn Văn An", "UBND huyện Tam Đường", None, True, False, True, True)
+    document = Document(
+        "Tờ trình.pdf",
+        DocumentKind.TO_TRINH,
+        PDF,
+        1,
+        "x",
+        PaperSignatures((checked,), unreadable="ValueError: second signature"),
+    )
+    unit = campaign.unit_by_sender[TAM_DUONG]
+    dossier_ = Dossier(unit, campaign, vn(20), (), (document,), trust_configured=True)
+    assert [f.code for f in signed_papers(dossier_)] == ["SIGNATURE_UNREADABLE"]
