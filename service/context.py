@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import lru_cache
+from pathlib import Path
 
 from config.settings import Settings
 from domain.campaign import Campaign
@@ -47,14 +48,20 @@ class Context:
             unregistered_per_day=outgoing.max_unregistered_replies_per_day,
         )
 
-    @cached_property
+    @property
     def trust_roots(self) -> list[Certificate] | None:
-        """The CA certificates signatures must chain to; None when the operator gave none."""
+        """The CA certificates signatures must chain to; None when the operator gave none.
+        Read once per file version (a context is made per message; a replaced file is reread)."""
         files = self.settings.signatures.trust_roots
         if not files:
             return None
-        return load_trust_roots([path.read_bytes() for path in files])
+        return _roots(tuple((path, path.stat().st_mtime_ns) for path in files))
 
     def folder(self, folder: Folder) -> str:
         mailbox = self.settings.mailbox
         return mailbox.rejected_folder if folder is Folder.REJECTED else mailbox.processed_folder
+
+
+@lru_cache(maxsize=8)
+def _roots(files: tuple[tuple[Path, int], ...]) -> list[Certificate]:
+    return load_trust_roots([path.read_bytes() for path, _ in files])
