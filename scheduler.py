@@ -145,21 +145,23 @@ def _run_now(scheduler: BaseScheduler, job_id: str) -> None:
 
 
 def chain_polls_and_deliveries(scheduler: BaseScheduler) -> None:
-    """Every poll wakes the delivery, so the replies it queued go out at once; a poll asked for
-    while one was running (mail announced mid-poll) runs again right after it, not at the next
-    scheduled one."""
-    asked_while_running = threading.Event()
+    """Every poll wakes the delivery, so the replies it queued go out at once; a poll or a
+    delivery asked for while one was running (mail announced mid-poll, a poll ending while the
+    last delivery still runs) runs again right after it, not at its next scheduled time."""
+    asked_while_running = {"poll": threading.Event(), "deliver": threading.Event()}
 
     def after(event: JobEvent) -> None:
-        if event.job_id != "poll":
+        asked = asked_while_running.get(event.job_id)
+        if asked is None:
             return
         if event.code == EVENT_JOB_MAX_INSTANCES:
-            asked_while_running.set()
+            asked.set()
             return
-        _run_now(scheduler, "deliver")
-        if asked_while_running.is_set():
-            asked_while_running.clear()
-            _run_now(scheduler, "poll")
+        if event.job_id == "poll":
+            _run_now(scheduler, "deliver")
+        if asked.is_set():
+            asked.clear()
+            _run_now(scheduler, event.job_id)
 
     scheduler.add_listener(after, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES)
 
