@@ -78,6 +78,7 @@ def progress_on_terminal(label: str) -> Iterator[Callable[[int, int], None] | No
         if bar is None:
             bar = click.progressbar(length=total, label=label, file=sys.stderr)
             bar.__enter__()
+        bar.length = max(bar.length, total)  # another instance may store more meanwhile
         bar.update(done - bar.pos)
 
     try:

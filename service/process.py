@@ -290,48 +290,74 @@ def process_pending(
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Handle every stored message that needs it, each under its own claim, so several
-    instances share a backlog and none handles a message another has."""
+    instances share a backlog and none handles a message another has.
+
+    The list is read again when it runs out, so an instance that is not fetching keeps taking
+    the messages the fetching one stores meanwhile; a message is tried once a cycle, so one that
+    fails waits for the next cycle instead of spending its attempts at once."""
     max_attempts = ctx.settings.schedule.max_processing_attempts
-    with Session(engine) as session:
-        pending = inbound.messages_to_process(session, max_attempts)
-    for message_id in pending:
-        with claiming_session(engine) as session:
-            message = inbound.claim(session, message_id, max_attempts)
-            if message is None:
-                continue  # another instance is on it, or has finished it
-            try:
-                done = process_message(session, ctx, message, now)
-                session.commit()
-                report.outcomes[str(message.outcome)] += 1
-                log.info(
-                    "message %s: unit=%s outcome=%s rule=%s findings=%s reply=%s",
-                    message_id,
-                    done.unit,
-                    message.outcome,
-                    done.rule,
-                    ",".join(done.codes) or "-",
-                    done.reply.id if done.reply else "-",
-                )
-                if progress is not None:
-                    progress(pending.index(message_id) + 1, len(pending))
-            except (OperationalError, InterfaceError):
-                # The database, not the message: stop the cycle without counting an attempt,
-                # or a long lock would quarantine good mail.
-                raise
-            except StorageUnavailable as err:
-                # The disk, not the message: the same, with one clear word for the operator.
-                session.rollback()
-                log.error("files directory unavailable, processing stopped: %s", err)
-                report.problems.append(
-                    f"Không ghi được tệp vào thư mục lưu trữ {err.root} ({err.reason}). Thư chưa "
-                    "xử lý vẫn được giữ nguyên và sẽ được xử lý ở lượt sau, khi thư mục ghi được "
-                    "trở lại (kiểm tra chỗ trống và quyền ghi)."
-                )
+    tried: set[int] = set()
+    while pending := _not_yet_tried(engine, max_attempts, tried):
+        for position, message_id in enumerate(pending, 1):
+            tried.add(message_id)
+            if not _process_claimed(engine, ctx, message_id, report, now, max_attempts):
                 return
-            except Exception as err:  # the program's own fault: record it, go on with the next
-                session.rollback()
-                log.exception("processing message %s failed", message_id)
-                _record_failure(engine, message_id, err, max_attempts, report)
+            if progress is not None:
+                progress(len(tried), len(tried) + len(pending) - position)
+
+
+def _not_yet_tried(engine: Engine, max_attempts: int, tried: set[int]) -> list[int]:
+    with Session(engine) as session:
+        return [m for m in inbound.messages_to_process(session, max_attempts) if m not in tried]
+
+
+def _process_claimed(
+    engine: Engine,
+    ctx: Context,
+    message_id: int,
+    report: PollReport,
+    now: datetime,
+    max_attempts: int,
+) -> bool:
+    """Handle one message under its claim (skipped when another instance holds it or has
+    finished it). False when the cycle must stop: the file store is unavailable."""
+    with claiming_session(engine) as session:
+        message = inbound.claim(session, message_id, max_attempts)
+        if message is None:
+            return True  # another instance is on it, or has finished it
+        try:
+            done = process_message(session, ctx, message, now)
+            session.commit()
+        except (OperationalError, InterfaceError):
+            # The database, not the message: stop the cycle without counting an attempt,
+            # or a long lock would quarantine good mail.
+            raise
+        except StorageUnavailable as err:
+            # The disk, not the message: the same, with one clear word for the operator.
+            session.rollback()
+            log.error("files directory unavailable, processing stopped: %s", err)
+            report.problems.append(
+                f"Không ghi được tệp vào thư mục lưu trữ {err.root} ({err.reason}). Thư chưa "
+                "xử lý vẫn được giữ nguyên và sẽ được xử lý ở lượt sau, khi thư mục ghi được "
+                "trở lại (kiểm tra chỗ trống và quyền ghi)."
+            )
+            return False
+        except Exception as err:  # the program's own fault: record it, go on with the next
+            session.rollback()
+            log.exception("processing message %s failed", message_id)
+            _record_failure(engine, message_id, err, max_attempts, report)
+            return True
+        report.outcomes[str(message.outcome)] += 1
+        log.info(
+            "message %s: unit=%s outcome=%s rule=%s findings=%s reply=%s",
+            message_id,
+            done.unit,
+            message.outcome,
+            done.rule,
+            ",".join(done.codes) or "-",
+            done.reply.id if done.reply else "-",
+        )
+    return True
 
 
 def _record_failure(
