@@ -12,7 +12,7 @@ import contextlib
 import shlex
 import ssl
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
@@ -318,23 +318,34 @@ class ImapMailbox:
             self.client.create_folder(folder)
         self._known_folders.add(folder)
 
-    def file_away(self, ref: MessageRef, folder: str) -> bool:
+    def file_away(self, refs: Sequence[MessageRef], folder: str) -> list[bool]:
         with self._connection_guard():
-            return self._file_away(ref, folder)
+            return self._file_away(refs, folder)
 
-    def _file_away(self, ref: MessageRef, folder: str) -> bool:
-        if ref.uid is None or ref.uidvalidity != self._uidvalidity:
-            return False  # the mailbox was rebuilt since: this UID means nothing now
-        if not self.client.search(["UID", str(ref.uid)]):
+    def _file_away(self, refs: Sequence[MessageRef], folder: str) -> list[bool]:
+        # A UID from before the mailbox was rebuilt means nothing now.
+        current = [r.uid for r in refs if r.uid is not None and r.uidvalidity == self._uidvalidity]
+        present = (
+            set(self.client.search(["UID", ",".join(map(str, current))])) if current else set()
+        )
+        if present:
+            uids = sorted(present)
+            if self.settings.post_action == "flag":
+                self.client.add_flags(uids, [f"$Intake{folder}".encode()])
+            else:
+                self._ensure_folder(folder)
+                if self.client.has_capability("MOVE"):
+                    self.client.move(uids, folder)
+                else:  # copy and mark; deleting is left to people
+                    self.client.copy(uids, folder)
+                    self.client.add_flags(uids, [f"$Intake{folder}".encode()])
+        return [
+            r.uid in present
             # Gone from the folder: moved already (by a run that died before recording it)?
-            return self.settings.post_action == "move" and self._is_in(folder, ref.message_id)
-        if self.settings.post_action == "flag":
-            self.client.add_flags([ref.uid], [f"$Intake{folder}".encode()])
-            return True
-        self._ensure_folder(folder)
-        if self.client.has_capability("MOVE"):
-            self.client.move([ref.uid], folder)
-        else:  # copy and mark; deleting is left to people
-            self.client.copy([ref.uid], folder)
-            self.client.add_flags([ref.uid], [f"$Intake{folder}".encode()])
-        return True
+            or (
+                r.uid in current
+                and self.settings.post_action == "move"
+                and self._is_in(folder, r.message_id)
+            )
+            for r in refs
+        ]

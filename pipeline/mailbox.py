@@ -110,8 +110,9 @@ class Mailbox(Protocol):
         """New messages in batches, each with the cursor to remember once it is stored."""
         ...
 
-    def file_away(self, ref: MessageRef, folder: str) -> bool:
-        """Move (or flag) a handled message; False when it can no longer be found."""
+    def file_away(self, refs: Sequence[MessageRef], folder: str) -> list[bool]:
+        """Move (or flag) handled messages to one folder, at once; for each, False when it can
+        no longer be found."""
         ...
 
 

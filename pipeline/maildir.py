@@ -4,7 +4,7 @@ the top level; handled mail goes to Maildir++ sub-folders."""
 from __future__ import annotations
 
 import mailbox as stdlib_mailbox
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -48,14 +48,17 @@ class MaildirMailbox:
                 None,
             )
 
-    def file_away(self, ref: MessageRef, folder: str) -> bool:
-        if ref.source_key not in self.box:
-            return False
+    def file_away(self, refs: Sequence[MessageRef], folder: str) -> list[bool]:
         target = (
             self.box.get_folder(folder)
             if folder in self.box.list_folders()
             else self.box.add_folder(folder)
         )
-        target.add(self.box.get_message(ref.source_key))
-        self.box.discard(ref.source_key)
-        return True
+        filed = []
+        for ref in refs:
+            present = ref.source_key in self.box
+            if present:
+                target.add(self.box.get_message(ref.source_key))
+                self.box.discard(ref.source_key)
+            filed.append(present)
+        return filed

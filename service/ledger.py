@@ -24,8 +24,11 @@ from pipeline.mailbox import Cursor, Mailbox, MailboxUnavailable, MessageRef, Sp
 from service.context import Context, PollReport
 from storage import audit, inbound
 from storage.files import FileStore
+from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
+# Messages filed away by one mailbox command.
+_FILE_BATCH = 200
 T = TypeVar("T")
 
 
@@ -135,16 +138,23 @@ def fetch_into_ledger(engine: Engine, ctx: Context, mailbox: Mailbox, report: Po
 
 
 def file_handled(engine: Engine, mailbox: Mailbox) -> int:
+    """File handled mail away, folder by folder, a batch per command and per commit: a backlog
+    of thousands is then a few commands, where one command a message cost the server a rewrite
+    of the folder's index each time. A batch cut off midway is found moved on the next run."""
     filed = 0
     with Session(engine) as session:
-        for message in inbound.messages_awaiting_mailbox_action(session, mailbox.source):
-            ref = MessageRef(
-                message.source_key, message.uid, message.uidvalidity, message.message_id
-            )
-            done = mailbox.file_away(ref, message.mailbox_folder)
-            inbound.mark_filed(session, message, done)
-            session.commit()
-            filed += done
+        waiting = inbound.messages_awaiting_mailbox_action(session, mailbox.source)
+        by_folder: dict[str, list[InboundMessage]] = {}
+        for message in waiting:
+            by_folder.setdefault(message.mailbox_folder, []).append(message)
+        for folder, messages in by_folder.items():
+            for start in range(0, len(messages), _FILE_BATCH):
+                batch = messages[start : start + _FILE_BATCH]
+                refs = [MessageRef(m.source_key, m.uid, m.uidvalidity, m.message_id) for m in batch]
+                for message, done in zip(batch, mailbox.file_away(refs, folder), strict=True):
+                    inbound.mark_filed(session, message, done)
+                    filed += done
+                session.commit()
     return filed
 
 
