@@ -21,6 +21,7 @@ while the stored messages are still processed and the outbox still delivered.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -34,6 +35,10 @@ from service.process import process_pending
 from storage import locks, submissions
 
 log = logging.getLogger(__name__)
+# While another instance fetches: how often to look for what it stored, and for how long with
+# nothing new before leaving the rest to the next poll.
+_BUSY_MAILBOX_RETRY_SECONDS = 0.5
+_BUSY_MAILBOX_PATIENCE_SECONDS = 5.0
 
 
 def poll_once(
@@ -54,17 +59,23 @@ def poll_once(
     with Session(engine) as session:
         submissions.sync_units(session, ctx.campaign)
         session.commit()
-    with locks.exclusive(engine, locks.MAILBOX) as held:
-        if held:
-            try:
-                with_mailbox(ctx, mailbox, lambda m: fetch_into_ledger(engine, ctx, m, report))
-            except MailboxUnavailable as err:
-                log.error("mailbox unavailable, fetching skipped: %s", err)
-                report.problems.append(f"Không lấy được thư mới: {err.reason}.")
-        else:
-            report.mailbox_busy = True
-            log.info("another instance is fetching; processing what is stored")
-    process_pending(engine, ctx, report, moment, progress)
+    tried: set[int] = set()
+    last_taken = time.monotonic()
+    while not _fetch_unless_busy(engine, ctx, mailbox, report):
+        # Another instance is fetching: take what it stores meanwhile and try the mailbox again,
+        # so a second instance shares a backlog from its first message on. A holder that stores
+        # nothing for a while is stuck or slow; this poll then ends with what is stored.
+        if not report.mailbox_busy:
+            log.info("another instance is fetching; processing what it stores meanwhile")
+        report.mailbox_busy = True
+        if process_pending(engine, ctx, report, moment, progress, tried):
+            last_taken = time.monotonic()
+        elif time.monotonic() - last_taken > _BUSY_MAILBOX_PATIENCE_SECONDS:
+            break
+        if report.problems:
+            break
+        time.sleep(_BUSY_MAILBOX_RETRY_SECONDS)
+    process_pending(engine, ctx, report, moment, progress, tried)
     if not report.problems:
         with locks.exclusive(engine, locks.MAILBOX) as held:
             try:
@@ -83,3 +94,17 @@ def poll_once(
         len(report.problems),
     )
     return report
+
+
+def _fetch_unless_busy(engine: Engine, ctx: Context, mailbox: Mailbox, report: PollReport) -> bool:
+    """Fetch new mail into the ledger; False, having done nothing, when another instance holds
+    the mailbox."""
+    with locks.exclusive(engine, locks.MAILBOX) as held:
+        if not held:
+            return False
+        try:
+            with_mailbox(ctx, mailbox, lambda m: fetch_into_ledger(engine, ctx, m, report))
+        except MailboxUnavailable as err:
+            log.error("mailbox unavailable, fetching skipped: %s", err)
+            report.problems.append(f"Không lấy được thư mới: {err.reason}.")
+        return True
