@@ -1,0 +1,116 @@
+"""What the benchmarks share: the messages, filling a mailbox, and running `intake` as its own
+process with its wall time and peak memory read from outside."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from email.utils import make_msgid
+from pathlib import Path
+
+from config.campaign import load_campaign
+from samples.factories import NominationList, build_email, collectives, dossier, people
+from tests.conftest import CAMPAIGN_FILE, vn
+from tests.servers import PASSWORD, Dovecot
+
+INTAKE = str(Path(sys.executable).parent / "intake")
+# Replies are capped per sender per day in production; a backlog from ten units must not hit it.
+ENV = {
+    "INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD,
+    "INTAKE_OUTGOING__MAX_REPLIES_PER_SENDER_PER_DAY": "1000000",
+    "PATH": "/usr/bin:/bin",
+}
+
+
+def dossiers(count: int, distinct: int = 200) -> Iterator[bytes]:
+    """`count` valid dossiers (a list of 2 collectives and 8 people, the Tờ trình and the
+    Biên bản as PDFs) from ten units, in turn. Past `distinct` the messages repeat with a new
+    Message-ID, so a long backlog costs no time to build and every unit's next version still
+    differs from its last."""
+    campaign = load_campaign(CAMPAIGN_FILE)
+    units = [u for u in campaign.units if campaign.allocation_for(u.code).individuals >= 8][:10]
+    built: list[bytes] = []
+    for i in range(count):
+        if i < distinct:
+            unit = units[i % len(units)]
+            spec = NominationList(
+                unit.name,
+                collectives([f"Phòng {i}", f"Tổ {i}"], turnout="99,1%"),
+                people(f"Nguyễn Văn {i}", 8),
+                with_turnout=unit.kind == "locality",
+            )
+            raw = build_email(
+                sender=unit.senders[0],
+                subject=f"Hồ sơ {i}",
+                files=dossier(spec, bien_ban=True),
+                date=vn(20),
+            )
+            built.append(raw)
+            yield raw
+        else:
+            yield _with_new_message_id(built[i % distinct])
+
+
+_MESSAGE_ID = re.compile(rb"^Message-ID: <[^>]*>", re.MULTILINE | re.IGNORECASE)
+
+
+def _with_new_message_id(raw: bytes) -> bytes:
+    return _MESSAGE_ID.sub(b"Message-ID: " + make_msgid().encode(), raw, count=1)
+
+
+def fill_mailbox(dovecot: Dovecot, user: str, messages: Iterator[bytes] | Sequence[bytes]) -> int:
+    """APPEND every message to the user's INBOX over one connection; the bytes appended."""
+    size = 0
+    with dovecot.client(user) as client:
+        for raw in messages:
+            client.append("INBOX", raw, msg_time=vn(21))
+            size += len(raw)
+    return size
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    exit_code: int
+
+
+# A small process runs the command and reports from outside: its wall time and, through
+# RUSAGE_CHILDREN, the peak RSS of that one child (a child forked straight from the benchmark
+# would count the benchmark's pages as its own until exec).
+_MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+print(json.dumps({"seconds": time.perf_counter() - started, "exit_code": code,
+                  "peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+"""
+
+
+def start_intake(config: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:  # type: ignore[type-arg]
+    """`intake --config CONFIG ARGS…` started in its own measuring process; `finish` reads it."""
+    return subprocess.Popen(
+        [sys.executable, "-c", _MEASURE, INTAKE, "--config", str(config), *args],
+        env={**ENV, **(env or {})},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen) -> Run:  # type: ignore[type-arg]
+    out, _ = process.communicate()
+    measured = json.loads(out)
+    return Run(measured["seconds"], measured["peak_kb"] / 1024, measured["exit_code"])
+
+
+def run_intake(config: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    return finish(start_intake(config, *args, env=env))
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0))
