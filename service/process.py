@@ -288,22 +288,26 @@ def process_pending(
     report: PollReport,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
-) -> None:
+    tried: set[int] | None = None,
+) -> int:
     """Handle every stored message that needs it, each under its own claim, so several
-    instances share a backlog and none handles a message another has.
+    instances share a backlog and none handles a message another has; the number taken.
 
-    The list is read again when it runs out, so an instance that is not fetching keeps taking
-    the messages the fetching one stores meanwhile; a message is tried once a cycle, so one that
-    fails waits for the next cycle instead of spending its attempts at once."""
+    The list is read again when it runs out, so the messages another instance stores meanwhile
+    are taken too. A message is tried once a cycle (`tried` carries the ids across calls), so one
+    that fails waits for the next cycle instead of spending its attempts at once."""
     max_attempts = ctx.settings.schedule.max_processing_attempts
-    tried: set[int] = set()
+    tried = set() if tried is None else tried
+    taken = 0
     while pending := _not_yet_tried(engine, max_attempts, tried):
         for position, message_id in enumerate(pending, 1):
             tried.add(message_id)
+            taken += 1
             if not _process_claimed(engine, ctx, message_id, report, now, max_attempts):
-                return
+                return taken
             if progress is not None:
                 progress(len(tried), len(tried) + len(pending) - position)
+    return taken
 
 
 def _not_yet_tried(engine: Engine, max_attempts: int, tried: set[int]) -> list[int]:
