@@ -133,19 +133,19 @@ def parse_headers(raw: bytes) -> ParsedEmail:
 
 
 def parse_message(raw: bytes) -> ParsedEmail:
+    """The message: its MIME tree parsed once, by mail-parser; the headers read again on their
+    own by the standard library's modern parser, which decodes addresses and encoded words."""
+    headers_only = parse_headers(raw)
     try:
-        msg = email.message_from_bytes(raw, policy=policy.default)
         parsed = mailparser.parse_from_bytes(raw)
     except (MailParserRecursionError, RecursionError):
         # Parts nested hundreds deep (a mail forwarded in a loop, or made to hurt): the headers
         # still say who sent it, and the reply says why its files were not read.
-        headers_only = parse_headers(raw)
         return replace(headers_only, defects=("nesting too deep",), structure_unreadable=True)
-    assert isinstance(msg, EmailMessage)
     body = parsed.text_plain[0] if parsed.text_plain else ""
-    return _from_headers(
-        msg,
-        body=body,
+    return replace(
+        headers_only,
+        body_text=body,
         attachments=_attachments(parsed),
         defects=tuple(str(d) for d in (parsed.defects or ())),
     )
