@@ -64,14 +64,16 @@ _INDIVIDUAL_HINTS = ("ca nhan", "ho va ten", "ho ten")
 _COLLECTIVE_HINTS = ("tap the", "ten don vi")
 
 
-def _field_of(header: object) -> str | None:
+@lru_cache(maxsize=8192)
+def _field_of(header: str) -> str | None:
+    """The column a header cell names; cached on the cell's text too, since folding it is most
+    of the cost and the rows near the top of every list are tried as headers."""
     return _field_of_text(re.sub(r"[^0-9a-z:]+", " ", fold(header)).strip())
 
 
 @lru_cache(maxsize=4096)
 def _field_of_text(text: str) -> str | None:
-    """The column a folded header cell names (cached: the same headers come in every list, and
-    every row near the top is tried as a header)."""
+    """The column a folded header cell names (cached: the same headers come in every list)."""
     if not text:
         return None
     best: tuple[int, str] | None = None
