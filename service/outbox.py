@@ -179,7 +179,8 @@ def _deliver(
         session.commit()
     with transport:
         for mail_id in due:
-            with Session(engine) as session:
+            # The claim's commit leaves the row ours until it is marked: nothing to load again.
+            with Session(engine, expire_on_commit=False) as session:
                 mail = session.get(OutboundMail, mail_id)
                 if mail is None or mail.state != MailState.QUEUED:
                     continue

@@ -41,14 +41,16 @@ def append(
     details: Mapping[str, Any] | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    moved = session.execute(
-        update(AuditHead).where(col(AuditHead.id) == 1).values(seq=col(AuditHead.seq) + 1)
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    # The head's row lock (PostgreSQL) or the write lock (SQLite) serialises appends; the
+    # number and the hash before this row come back with the update that takes it.
+    head = session.execute(
+        update(AuditHead)
+        .where(col(AuditHead.id) == 1)
+        .values(seq=col(AuditHead.seq) + 1)
+        .returning(col(AuditHead.seq), col(AuditHead.hash))
+    ).first()
+    if head is None:
         raise RuntimeError("audit_head row missing: the database was not migrated (0007)")
-    head = session.exec(
-        select(AuditHead).where(col(AuditHead.id) == 1).execution_options(populate_existing=True)
-    ).one()
     moment = (at or datetime.now(UTC)).astimezone(UTC)
     fields = AuditFields(
         seq=head.seq,
@@ -75,9 +77,8 @@ def append(
         previous_hash=head.hash,
         hash=digest,
     )
-    head.hash = digest
     session.add(entry)
-    session.add(head)
+    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(hash=digest))
     return entry
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -101,25 +101,31 @@ def store_submission(
     session.add(submission)
     session.flush()
     assert submission.id is not None
-    for n in extraction.nominees:
-        session.add(
-            NomineeRecord(
-                submission_id=submission.id,
-                kind=n.kind.value,
-                name=n.name,
-                name_key=person_key(n.name),
-                awards=",".join(sorted(n.awards)),
-                position=n.position,
-                workplace=n.workplace,
-                birth_year=n.birth_year,
-                gender=n.gender,
-                summary=n.summary,
-                turnout_percent=n.turnout_percent,
-                note=n.note,
-                source_file=n.location.file or "",
-                source_sheet=n.location.sheet or "",
-                source_row=n.location.row,
-            )
+    if extraction.nominees:
+        # One statement for the whole list, not one a row: a list has tens or hundreds of rows
+        # and nothing here reads them back as objects.
+        session.execute(
+            insert(NomineeRecord),
+            [
+                {
+                    "submission_id": submission.id,
+                    "kind": n.kind.value,
+                    "name": n.name,
+                    "name_key": person_key(n.name),
+                    "awards": ",".join(sorted(n.awards)),
+                    "position": n.position,
+                    "workplace": n.workplace,
+                    "birth_year": n.birth_year,
+                    "gender": n.gender,
+                    "summary": n.summary,
+                    "turnout_percent": n.turnout_percent,
+                    "note": n.note,
+                    "source_file": n.location.file or "",
+                    "source_sheet": n.location.sheet or "",
+                    "source_row": n.location.row,
+                }
+                for n in extraction.nominees
+            ],
         )
     for d in extraction.documents:
         session.add(
