@@ -107,7 +107,7 @@ def poll(ctx: typer.Context) -> None:
     with logs.progress_on_terminal("Đang xử lý thư") as progress:
         report = application.poll(progress)
     if report.mailbox_busy:
-        typer.echo("Một phiên bản khác đang lấy thư; lượt này chỉ xử lý các thư đã lưu.")
+        typer.echo("Một phiên bản khác đang lấy thư cùng lúc; lượt này xử lý cùng các thư đã lưu.")
     handled = ", ".join(f"{n} {outcome_label(k)}" for k, n in report.outcomes.items()) or "không có"
     typer.echo(f"Đã lấy {report.fetched} thư mới. Đã xử lý: {handled}.")
     if report.failed or report.quarantined:

@@ -104,6 +104,39 @@ def test_a_poll_frozen_mid_work_and_resumed_much_later_repeats_nothing(
     assert_clean(report)
 
 
+def _handled_by(poll_output: str) -> int:
+    """How many messages one `intake poll` says it handled ("Đã xử lý: 28 hồ sơ, 2 …")."""
+    said = re.search(r"Đã xử lý: ([^\n]*)", poll_output)
+    assert said, poll_output
+    return sum(int(n) for n in re.findall(r"(\d+) ", said.group(1)))
+
+
+def test_a_second_instance_shares_the_backlog_the_first_is_fetching(
+    dovecot_server: object, fresh_postgres: str
+) -> None:
+    """Two polls started together: one fetches, the other takes each message as it is stored
+    and looks for more until the fetch ends. Before, the second handled what happened to be
+    stored when it started (often nothing) and ended, leaving the backlog to one instance."""
+    report = crash_harness.Report(messages=60)
+    with crash_harness.backlog_on_servers(60, fresh_postgres, report) as setup:
+        migrate = [*setup.command[:-1], "status"]
+        subprocess.run(migrate, env=setup.env, capture_output=True, check=True, timeout=120)
+        polls = [
+            subprocess.Popen(
+                setup.command, env=setup.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for _ in range(2)
+        ]
+        outputs = [p.communicate(timeout=300) for p in polls]
+        for p, (_, err) in zip(polls, outputs, strict=True):
+            assert p.returncode == 0, err.decode()[-800:]
+        shares = [_handled_by(out.decode()) for out, _ in outputs]
+    print(report.line(), "shares", shares)
+    assert_clean(report)
+    assert sum(shares) == setup.total
+    assert min(shares) >= setup.total // 4, shares
+
+
 def test_an_instance_killed_under_another_host_name_is_taken_over_within_a_minute(
     dovecot_server: object, fresh_postgres: str
 ) -> None:
