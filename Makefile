@@ -45,3 +45,5 @@ bench: install services
 	$(BIN)/python -m bench.fetch_memory --megabytes 100
 	$(BIN)/python -m bench.idle_latency --messages 50
 	$(BIN)/python -m bench.floor --messages 200 --rounds 3
+	$(BIN)/python -m bench.backlog_memory --backlogs 1000 10000
+	$(BIN)/python -m bench.scale_out --messages 1000 --rounds 2
