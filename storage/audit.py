@@ -31,6 +31,11 @@ class Subject:
     unit_code: str = ""
 
 
+# The head is never loaded as an object where rows are appended: nothing in the session to keep
+# in step with the UPDATE (which SQLAlchemy otherwise looks for, at a cost, on every append).
+_HEAD_ONLY = {"synchronize_session": False}
+
+
 def append(
     session: Session,
     *,
@@ -47,7 +52,8 @@ def append(
         update(AuditHead)
         .where(col(AuditHead.id) == 1)
         .values(seq=col(AuditHead.seq) + 1)
-        .returning(col(AuditHead.seq), col(AuditHead.hash))
+        .returning(col(AuditHead.seq), col(AuditHead.hash)),
+        execution_options=_HEAD_ONLY,
     ).first()
     if head is None:
         raise RuntimeError("audit_head row missing: the database was not migrated (0007)")
@@ -78,7 +84,10 @@ def append(
         hash=digest,
     )
     session.add(entry)
-    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(hash=digest))
+    session.execute(
+        update(AuditHead).where(col(AuditHead.id) == 1).values(hash=digest),
+        execution_options=_HEAD_ONLY,
+    )
     return entry
 
 

@@ -117,7 +117,8 @@ def claim_for_sending(session: Session, mail: OutboundMail) -> None:
     taken = session.execute(
         update(OutboundMail)
         .where(col(OutboundMail.id) == mail.id, col(OutboundMail.state) == MailState.QUEUED)
-        .values(state=MailState.SENDING)
+        .values(state=MailState.SENDING),
+        execution_options={"synchronize_session": False},  # refreshed below
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
