@@ -86,11 +86,12 @@ def gather_facts(
 ) -> Facts:
     check_auth = ctx.settings.mailbox.check_authentication_results
     earlier = inbound.earlier_copy(session, message)
+    registered = mail.from_address in ctx.campaign.unit_by_sender
     return Facts(
         mail=mail,
         size=message.size,
         too_large=message.size > ctx.settings.mailbox.max_message_bytes,
-        registered=mail.from_address in ctx.campaign.unit_by_sender,
+        registered=registered,
         earlier_copy_id=earlier.id if earlier else None,
         answers_us=not mail.attachments and _answers_us(session, mail),
         automatic=automatic_reason(mail, ctx.own_addresses),
@@ -100,7 +101,10 @@ def gather_facts(
         looks_like_submission=looks_like_submission(mail),
         replies=_reply_history(session, ctx, mail.from_address, now),
         policy=ctx.reply_policy,
-        unregistered_replies=UnregisteredReplies(
+        # Only an unknown sender's answer counts against the caps on them (`triage.unknown_sender`).
+        unregistered_replies=UnregisteredReplies()
+        if registered
+        else UnregisteredReplies(
             last_hour=outbox.count_since(session, MailKind.HOW_TO_SUBMIT, now - timedelta(hours=1)),
             today=outbox.count_since(session, MailKind.HOW_TO_SUBMIT, _local_midnight(ctx, now)),
         ),
