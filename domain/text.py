@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Characters that are invisible or spacing variants in office documents.
 # A zero-width space often stands between words (pasted from the web): it counts as a space.
@@ -54,12 +55,14 @@ def person_key(value: object) -> str:
 
 def contains_phrase(haystack_folded: str, phrase_folded: str) -> bool:
     """Whether a folded phrase occurs in folded text on word boundaries."""
-    if not phrase_folded:
-        return False
-    return (
-        re.search(rf"(?<![0-9a-z]){re.escape(phrase_folded)}(?![0-9a-z])", haystack_folded)
-        is not None
-    )
+    if not phrase_folded or phrase_folded not in haystack_folded:
+        return False  # most tries: no need for the pattern
+    return _phrase_pattern(phrase_folded).search(haystack_folded) is not None
+
+
+@lru_cache(maxsize=2048)
+def _phrase_pattern(phrase_folded: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![0-9a-z]){re.escape(phrase_folded)}(?![0-9a-z])")
 
 
 # Vietnamese alphabetical order: letters with breve, circumflex, horn and đ are letters of their own.
