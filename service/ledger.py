@@ -24,11 +24,8 @@ from pipeline.mailbox import Cursor, Mailbox, MailboxUnavailable, MessageRef, Sp
 from service.context import Context, PollReport
 from storage import audit, inbound
 from storage.files import FileStore
-from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
-# Messages filed away by one mailbox command.
-_FILE_BATCH = 200
 T = TypeVar("T")
 
 
@@ -138,24 +135,28 @@ def fetch_into_ledger(engine: Engine, ctx: Context, mailbox: Mailbox, report: Po
 
 
 def file_handled(engine: Engine, mailbox: Mailbox) -> int:
-    """File handled mail away, folder by folder, a batch per command and per commit: a backlog
-    of thousands is then a few commands, where one command a message cost the server a rewrite
-    of the folder's index each time. A batch cut off midway is found moved on the next run."""
-    filed = 0
-    with Session(engine) as session:
-        waiting = inbound.messages_awaiting_mailbox_action(session, mailbox.source)
-        by_folder: dict[str, list[InboundMessage]] = {}
-        for message in waiting:
-            by_folder.setdefault(message.mailbox_folder, []).append(message)
-        for folder, messages in by_folder.items():
-            for start in range(0, len(messages), _FILE_BATCH):
-                batch = messages[start : start + _FILE_BATCH]
-                refs = [MessageRef(m.source_key, m.uid, m.uidvalidity, m.message_id) for m in batch]
-                for message, done in zip(batch, mailbox.file_away(refs, folder), strict=True):
-                    inbound.mark_filed(session, message, done)
-                    filed += done
+    """File handled mail away a page of the ledger at a time, a command and a commit per folder
+    in it: a backlog of thousands is a few commands, where one command a message cost the server
+    a rewrite of the folder's index each time. A batch cut off midway is found moved next run."""
+    filed, after = 0, 0
+    while True:
+        with Session(engine) as session:
+            page = inbound.messages_awaiting_mailbox_action(session, mailbox.source, after)
+            if not page:
+                return filed
+            after = page[-1].id
+            by_folder: dict[str, list[inbound.AwaitingFiling]] = {}
+            for row in page:
+                by_folder.setdefault(row.folder, []).append(row)
+            for folder, rows in by_folder.items():
+                refs = [MessageRef(r.source_key, r.uid, r.uidvalidity, r.message_id) for r in rows]
+                done = mailbox.file_away(refs, folder)
+                for outcome in (True, False):
+                    ids = [r.id for r, d in zip(rows, done, strict=True) if d is outcome]
+                    if ids:
+                        inbound.mark_filed(session, ids, outcome)
                 session.commit()
-    return filed
+                filed += sum(done)
 
 
 def _retryable(err: BaseException) -> bool:

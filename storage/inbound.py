@@ -11,8 +11,10 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, delete, or_
+from sqlalchemy import ColumnElement, delete, or_, update
+from sqlalchemy import select as columns  # sqlmodel's select types up to four columns
 from sqlmodel import Session, col, select
 
 from domain.kinds import MailboxAction, MessageState, Outcome
@@ -280,21 +282,50 @@ def last_message_from(session: Session, senders: Sequence[str]) -> InboundMessag
     ).first()
 
 
-def messages_awaiting_mailbox_action(session: Session, source: str) -> Sequence[InboundMessage]:
-    return session.exec(
-        select(InboundMessage)
+class AwaitingFiling(NamedTuple):
+    """What filing a handled message away needs of its ledger row."""
+
+    id: int
+    folder: str
+    source_key: str
+    uid: int | None
+    uidvalidity: int | None
+    message_id: str
+
+
+def messages_awaiting_mailbox_action(
+    session: Session, source: str, after_id: int = 0, limit: int = 200
+) -> list[AwaitingFiling]:
+    """The next handled messages still in the mailbox, by id after `after_id`: a page at a time,
+    as plain rows, so a backlog of any size is filed in the same memory."""
+    rows = session.execute(
+        columns(
+            col(InboundMessage.id),
+            col(InboundMessage.mailbox_folder),
+            col(InboundMessage.source_key),
+            col(InboundMessage.uid),
+            col(InboundMessage.uidvalidity),
+            col(InboundMessage.message_id),
+        )
         .where(
-            InboundMessage.source == source,
-            InboundMessage.state == MessageState.DONE,
-            InboundMessage.mailbox_action == MailboxAction.PENDING,
+            col(InboundMessage.source) == source,
+            col(InboundMessage.state) == MessageState.DONE,
+            col(InboundMessage.mailbox_action) == MailboxAction.PENDING,
+            col(InboundMessage.id) > after_id,
         )
         .order_by(col(InboundMessage.id))
+        .limit(limit)
     ).all()
+    return [AwaitingFiling(*row) for row in rows]
 
 
-def mark_filed(session: Session, message: InboundMessage, done: bool) -> None:
-    message.mailbox_action = MailboxAction.DONE if done else MailboxAction.NOT_POSSIBLE
-    session.add(message)
+def mark_filed(session: Session, message_ids: Sequence[int], done: bool) -> None:
+    session.execute(
+        update(InboundMessage)
+        .where(col(InboundMessage.id).in_(message_ids))
+        .values(mailbox_action=MailboxAction.DONE if done else MailboxAction.NOT_POSSIBLE),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def messages_with_outcome(session: Session, *outcomes: Outcome) -> Sequence[InboundMessage]:
