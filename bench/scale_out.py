@@ -73,10 +73,14 @@ def one_round(
             message_from_bytes(data)["In-Reply-To"] for _, _, data in smtp.inbox.messages[before:]
         )
         twice = sum(1 for count in replies.values() if count > 1)
+        # The instances' own CPU time against the wall: on a machine whose cores the servers
+        # share, the cores left to the instances bound the speed-up.
+        cpu = sum(run.cpu_seconds for run in runs)
         print(
             f"  {instances} instance(s): {seconds:.1f} s ({len(batch) / seconds:.1f} msg/s), "
             f"exits {[run.exit_code for run in runs]}, handled {handled(db_url)}/{len(batch)}, "
-            f"replies {sum(replies.values())}, answered twice {twice}"
+            f"replies {sum(replies.values())}, answered twice {twice}; instances used "
+            f"{cpu:.0f} CPU-s ({cpu / seconds:.2f} of {cpu_count()} cores)"
         )
         return len(batch) / seconds
     finally:

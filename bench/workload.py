@@ -78,6 +78,7 @@ class Run:
     seconds: float
     peak_mb: float
     exit_code: int
+    cpu_seconds: float
 
 
 # A small process runs the command and reports from outside: its wall time and, through
@@ -87,8 +88,9 @@ _MEASURE = """
 import json, resource, subprocess, sys, time
 started = time.perf_counter()
 code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": time.perf_counter() - started, "exit_code": code,
-                  "peak_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))
+                  "peak_kb": used.ru_maxrss, "cpu_seconds": used.ru_utime + used.ru_stime}))
 """
 
 
@@ -105,7 +107,12 @@ def start_intake(config: Path, *args: str, env: dict[str, str] | None = None) ->
 def finish(process: subprocess.Popen) -> Run:  # type: ignore[type-arg]
     out, _ = process.communicate()
     measured = json.loads(out)
-    return Run(measured["seconds"], measured["peak_kb"] / 1024, measured["exit_code"])
+    return Run(
+        measured["seconds"],
+        measured["peak_kb"] / 1024,
+        measured["exit_code"],
+        measured["cpu_seconds"],
+    )
 
 
 def run_intake(config: Path, *args: str, env: dict[str, str] | None = None) -> Run:
