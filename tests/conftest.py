@@ -211,11 +211,15 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def fresh_postgres(postgres_url: str) -> str:
-    """An empty database for one test, which migrates it itself."""
+def fresh_postgres(postgres_url: str) -> Iterator[str]:
+    """An empty database for one test, which migrates it itself; named for this test process,
+    so two test runs on one server never share it."""
+    name = f"intake_fresh_{os.getpid()}"
     admin = create_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS intake_fresh WITH (FORCE)"))
-        conn.execute(text("CREATE DATABASE intake_fresh"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-    return make_url(postgres_url).set(database="intake_fresh").render_as_string(hide_password=False)
