@@ -2,9 +2,10 @@
 
 Units' files arrive with extensions that lie (an .xls renamed .xlsx, a PDF called .xlsx), with
 passwords, or shaped to hurt (zip bombs, XML bombs). `identify` looks at the bytes; `read_sheets`
-opens any spreadsheet format we accept (openpyxl for .xlsx/.xlsm, python-calamine for .xls and
-.ods, the csv module for .csv) within fixed limits, and turns every failure into `Unreadable` with
-a reason a clerk understands. Nothing here touches the network or the disk.
+opens any spreadsheet format we accept (python-calamine for .xls, .ods and most .xlsx, openpyxl
+for an .xlsx whose cell fonts matter, the csv module for .csv) within fixed limits, and turns
+every failure into `Unreadable` with a reason a clerk understands. Nothing here touches the
+network or the disk.
 """
 
 from __future__ import annotations
