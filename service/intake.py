@@ -61,7 +61,7 @@ def poll_once(
         session.commit()
     tried: set[int] = set()
     last_taken = time.monotonic()
-    while not _fetch_unless_busy(engine, ctx, mailbox, report):
+    while not (fetched := _fetch_unless_busy(engine, ctx, mailbox, report)):
         # Another instance is fetching: take what it stores meanwhile and try the mailbox again,
         # so a second instance shares a backlog from its first message on. A holder that stores
         # nothing for a while is stuck or slow; this poll then ends with what is stored.
@@ -73,9 +73,10 @@ def poll_once(
         elif time.monotonic() - last_taken > _BUSY_MAILBOX_PATIENCE_SECONDS:
             break
         if report.problems:
-            break
+            break  # the file store is unavailable: processing stops for this cycle
         time.sleep(_BUSY_MAILBOX_RETRY_SECONDS)
-    process_pending(engine, ctx, report, moment, progress, tried)
+    if fetched:  # what this instance stored, or what is left of the backlog
+        process_pending(engine, ctx, report, moment, progress, tried)
     if not report.problems:
         with locks.exclusive(engine, locks.MAILBOX) as held:
             try:
