@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
@@ -11,8 +13,14 @@ from domain.kinds import DeskRole
 from storage.models import DeskUser
 
 _hasher = PasswordHasher()
-# Verified when the name is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY = _hasher.hash("not a password anyone has")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the name is unknown, so a wrong name costs as long as a wrong password.
+    Made at the first login, not at import: an argon2 hash takes 64 MB for a moment, which every
+    `intake` command (a poll included) carried as its peak memory."""
+    return _hasher.hash("not a password anyone has")
 
 
 class UserError(Exception):
@@ -51,7 +59,7 @@ def authenticate(session: Session, username: str, password: str) -> DeskUser | N
     """The active user with this name and password, or None (same cost either way)."""
     user = find(session, username)
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     return user if user is not None and user.active else None
