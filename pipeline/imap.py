@@ -37,6 +37,9 @@ from pipeline.mailbox import (
     size_bounded_batches,
 )
 
+# Messages whose sizes one FETCH asks for (the fetch batches are cut from them by size).
+_SIZES_PER_COMMAND = 1000
+
 
 def _aware(moment: object) -> datetime | None:
     """imapclient gives INTERNALDATE as a naive local time unless asked otherwise."""
@@ -204,23 +207,27 @@ class ImapMailbox:
         last_uid = cursor.last_uid if cursor and cursor.uidvalidity == self._uidvalidity else 0
         # "UID n:*" always answers the highest UID, even when it is not above n: filter.
         uids = sorted(u for u in self.client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
-        sizes = {
-            uid: int(answer.get(b"RFC822.SIZE", 0))
-            for uid, answer in (self.client.fetch(uids, ["RFC822.SIZE"]) if uids else {}).items()
-        }
         settings = self.settings
-        for chunk in size_bounded_batches(
-            [(uid, sizes.get(uid, 0)) for uid in uids],
-            settings.batch_size,
-            settings.fetch_batch_bytes,
-        ):
-            if len(chunk) > 1 and any(tries.count(self._key(uid)) for uid in chunk):
-                # An earlier try at this batch never finished: one at a time now, so only the
-                # message that caused it runs out of tries.
-                for uid in chunk:
-                    yield self._fetch([uid], sizes, tries), Cursor(self._uidvalidity, uid)
-            else:
-                yield self._fetch(chunk, sizes, tries), Cursor(self._uidvalidity, chunk[-1])
+        # Sizes are asked for a stretch of the backlog at a time: for all of it at once, the
+        # answers for 10,000 waiting messages were the poll's largest object.
+        for start in range(0, len(uids), _SIZES_PER_COMMAND):
+            stretch = uids[start : start + _SIZES_PER_COMMAND]
+            sizes = {
+                uid: int(answer.get(b"RFC822.SIZE", 0))
+                for uid, answer in self.client.fetch(stretch, ["RFC822.SIZE"]).items()
+            }
+            for chunk in size_bounded_batches(
+                [(uid, sizes.get(uid, 0)) for uid in stretch],
+                settings.batch_size,
+                settings.fetch_batch_bytes,
+            ):
+                if len(chunk) > 1 and any(tries.count(self._key(uid)) for uid in chunk):
+                    # An earlier try at this batch never finished: one at a time now, so only
+                    # the message that caused it runs out of tries.
+                    for uid in chunk:
+                        yield self._fetch([uid], sizes, tries), Cursor(self._uidvalidity, uid)
+                else:
+                    yield self._fetch(chunk, sizes, tries), Cursor(self._uidvalidity, chunk[-1])
 
     def _fetch(self, chunk: list[int], sizes: dict[int, int], tries: FetchTries) -> list[Fetched]:
         given_up = {uid for uid in chunk if tries.count(self._key(uid)) >= MAX_FETCH_TRIES}

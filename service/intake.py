@@ -31,7 +31,7 @@ from sqlmodel import Session
 from pipeline.mailbox import Mailbox, MailboxUnavailable
 from service.context import Context, PollReport
 from service.ledger import fetch_into_ledger, file_handled, with_mailbox
-from service.process import process_pending
+from service.process import Backlog, process_pending
 from storage import locks, submissions
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 # nothing new before leaving the rest to the next poll.
 _BUSY_MAILBOX_RETRY_SECONDS = 0.5
 _BUSY_MAILBOX_PATIENCE_SECONDS = 5.0
+# How long filing away waits for another instance holding the mailbox.
+_FILING_WAIT_SECONDS = 10.0
 
 
 def poll_once(
@@ -59,7 +61,7 @@ def poll_once(
     with Session(engine) as session:
         submissions.sync_units(session, ctx.campaign)
         session.commit()
-    tried: set[int] = set()
+    backlog = Backlog()
     last_taken = time.monotonic()
     while not (fetched := _fetch_unless_busy(engine, ctx, mailbox, report)):
         # Another instance is fetching: take what it stores meanwhile and try the mailbox again,
@@ -68,7 +70,7 @@ def poll_once(
         if not report.mailbox_busy:
             log.info("another instance is fetching; processing what it stores meanwhile")
         report.mailbox_busy = True
-        if process_pending(engine, ctx, report, moment, progress, tried):
+        if process_pending(engine, ctx, report, moment, progress, backlog):
             last_taken = time.monotonic()
         elif time.monotonic() - last_taken > _BUSY_MAILBOX_PATIENCE_SECONDS:
             break
@@ -76,9 +78,10 @@ def poll_once(
             break  # the file store is unavailable: processing stops for this cycle
         time.sleep(_BUSY_MAILBOX_RETRY_SECONDS)
     if fetched:  # what this instance stored, or what is left of the backlog
-        process_pending(engine, ctx, report, moment, progress, tried)
+        process_pending(engine, ctx, report, moment, progress, backlog)
     if not report.problems:
-        with locks.exclusive(engine, locks.MAILBOX) as held:
+        # Another instance may be filing away: wait for it, then file what it could not see yet.
+        with locks.exclusive(engine, locks.MAILBOX, wait_seconds=_FILING_WAIT_SECONDS) as held:
             try:
                 if held:
                     report.filed = with_mailbox(ctx, mailbox, lambda m: file_handled(engine, m))

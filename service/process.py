@@ -286,37 +286,51 @@ def _process(session: Session, ctx: Context, message: InboundMessage, now: datet
     return Processed(decision.rule)
 
 
+@dataclass
+class Backlog:
+    """How far a cycle has walked the stored messages: every id up to `after_id` was tried this
+    cycle (handled, left to the instance holding it, or failed, which waits for the next cycle,
+    so a failing message does not spend its attempts at once)."""
+
+    after_id: int = 0
+    tried: int = 0
+
+
 def process_pending(
     engine: Engine,
     ctx: Context,
     report: PollReport,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
-    tried: set[int] | None = None,
+    backlog: Backlog | None = None,
 ) -> int:
     """Handle every stored message that needs it, each under its own claim, so several
     instances share a backlog and none handles a message another has; the number taken.
 
-    The list is read again when it runs out, so the messages another instance stores meanwhile
-    are taken too. A message is tried once a cycle (`tried` carries the ids across calls), so one
-    that fails waits for the next cycle instead of spending its attempts at once."""
+    The messages are read a page at a time, in the order they were stored, until none is left
+    after the last one tried: what another instance stores meanwhile is taken too. `backlog`
+    carries the place across calls of one cycle."""
     max_attempts = ctx.settings.schedule.max_processing_attempts
-    tried = set() if tried is None else tried
+    backlog = Backlog() if backlog is None else backlog
     taken = 0
-    while pending := _not_yet_tried(engine, max_attempts, tried):
-        for position, message_id in enumerate(pending, 1):
-            tried.add(message_id)
+    while True:
+        with Session(engine) as session:
+            page = inbound.messages_to_process(session, max_attempts, backlog.after_id)
+            waiting = (
+                inbound.count_to_process(session, max_attempts, backlog.after_id)
+                if page and progress is not None
+                else 0
+            )
+        if not page:
+            return taken
+        for position, message_id in enumerate(page, 1):
+            backlog.after_id = message_id
+            backlog.tried += 1
             taken += 1
             if not _process_claimed(engine, ctx, message_id, report, now, max_attempts):
                 return taken
             if progress is not None:
-                progress(len(tried), len(tried) + len(pending) - position)
-    return taken
-
-
-def _not_yet_tried(engine: Engine, max_attempts: int, tried: set[int]) -> list[int]:
-    with Session(engine) as session:
-        return [m for m in inbound.messages_to_process(session, max_attempts) if m not in tried]
+                progress(backlog.tried, backlog.tried + waiting - position)
 
 
 def _process_claimed(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, delete, or_, update
+from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlalchemy import select as columns  # sqlmodel's select types up to four columns
 from sqlmodel import Session, col, select
 
@@ -143,13 +143,26 @@ def _needs_processing(max_attempts: int) -> ColumnElement[bool]:
     )
 
 
-def messages_to_process(session: Session, max_attempts: int) -> list[int]:
+def messages_to_process(
+    session: Session, max_attempts: int, after_id: int = 0, limit: int = 500
+) -> list[int]:
+    """The next ids that need processing, in order, after `after_id`: a page at a time, so a
+    backlog of any size is walked in the same memory."""
     rows = session.exec(
         select(InboundMessage.id)
-        .where(_needs_processing(max_attempts))
+        .where(_needs_processing(max_attempts), col(InboundMessage.id) > after_id)
         .order_by(col(InboundMessage.id))
+        .limit(limit)
     ).all()
     return [r for r in rows if r is not None]
+
+
+def count_to_process(session: Session, max_attempts: int, after_id: int = 0) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(InboundMessage)
+        .where(_needs_processing(max_attempts), col(InboundMessage.id) > after_id)
+    ).one()
 
 
 def claim(session: Session, message_id: int, max_attempts: int) -> InboundMessage | None:
