@@ -34,6 +34,8 @@ from storage import audit, locks, outbox
 from storage.models import OutboundMail
 
 log = logging.getLogger(__name__)
+# How long a sender waits for another's round to end before leaving the outbox to it.
+_OUTBOX_WAIT_SECONDS = 30.0
 
 
 def queue_email(
@@ -107,12 +109,24 @@ def deliver_due(
         interrupted = outbox.mail_in_state(session, MailState.SENDING)
     if not due and not interrupted:
         return report
-    # One sender at a time (the poll, the digest job and another instance may all try).
-    with locks.exclusive(engine, locks.OUTBOX) as held:
+    # One sender at a time (the poll, the digest job and another instance may all try). The
+    # holder reads the outbox again when its round ends, and another sender waits a while for
+    # it: mail queued while a round runs goes out with it or right after, not a cycle later.
+    with locks.exclusive(engine, locks.OUTBOX, wait_seconds=_OUTBOX_WAIT_SECONDS) as held:
         if not held:
             log.info("another sender holds the outbox; delivery left to it")
             return report
+        tried = set(due)
         _deliver(engine, transport, envelope_from, max_attempts, moment, due, report)
+        while not report.unreachable:
+            with Session(engine) as session:
+                due = [
+                    m for m in outbox.mail_due(session, now or datetime.now(UTC)) if m not in tried
+                ]
+            if not due:
+                break
+            tried.update(due)
+            _deliver(engine, transport, envelope_from, max_attempts, moment, due, report)
     if report.sent or report.deferred or report.failed:
         log.info(
             "delivered: sent=%d deferred=%d failed=%d", report.sent, report.deferred, report.failed

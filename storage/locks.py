@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -35,6 +36,8 @@ OUTBOX = "outbox"
 # Seconds after which PostgreSQL gives up on a silent peer holding a lock (idle + interval x count).
 _KEEPALIVE = {"tcp_keepalives_idle": 10, "tcp_keepalives_interval": 5, "tcp_keepalives_count": 3}
 _memory_locks: dict[str, threading.Lock] = {}
+# How often a lock that is waited for is tried again.
+_RETRY_SECONDS = 0.2
 
 
 def _advisory_key(name: str) -> int:
@@ -44,18 +47,30 @@ def _advisory_key(name: str) -> int:
     )
 
 
+def _tries(wait_seconds: float) -> Iterator[None]:
+    """Once, then again every `_RETRY_SECONDS` until `wait_seconds` have passed."""
+    deadline = time.monotonic() + wait_seconds
+    yield
+    while time.monotonic() < deadline:
+        time.sleep(_RETRY_SECONDS)
+        yield
+
+
 @contextmanager
-def _postgres(engine: Engine, name: str) -> Iterator[bool]:
+def _postgres(engine: Engine, name: str, wait_seconds: float) -> Iterator[bool]:
     key = _advisory_key(name)
     connection: Connection = engine.connect()
     held = False
     try:
         for setting, value in _KEEPALIVE.items():
             connection.execute(text(f"SET {setting} = {int(value)}"))
-        held = bool(
-            connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
-        )
-        connection.commit()  # the lock is the session's: nothing stays open in a transaction
+        for _ in _tries(wait_seconds):
+            held = bool(
+                connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+            )
+            connection.commit()  # the lock is the session's: nothing stays open in a transaction
+            if held:
+                break
         yield held
     finally:
         if held:
@@ -69,12 +84,16 @@ def _postgres(engine: Engine, name: str) -> Iterator[bool]:
 
 
 @contextmanager
-def _file(database: str, name: str) -> Iterator[bool]:
+def _file(database: str, name: str, wait_seconds: float) -> Iterator[bool]:
     path = Path(f"{database}.{name}.lock")
     with open(path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        for _ in _tries(wait_seconds):
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                pass
+        else:
             yield False
             return
         try:
@@ -84,9 +103,9 @@ def _file(database: str, name: str) -> Iterator[bool]:
 
 
 @contextmanager
-def _memory(name: str) -> Iterator[bool]:
+def _memory(name: str, wait_seconds: float) -> Iterator[bool]:
     lock = _memory_locks.setdefault(name, threading.Lock())
-    held = lock.acquire(blocking=False)
+    held = lock.acquire(timeout=wait_seconds) if wait_seconds > 0 else lock.acquire(blocking=False)
     try:
         yield held
     finally:
@@ -94,11 +113,12 @@ def _memory(name: str) -> Iterator[bool]:
             lock.release()
 
 
-def exclusive(engine: Engine, name: str) -> AbstractContextManager[bool]:
-    """Hold the named lock for the block when it is free; yields False when another holds it."""
+def exclusive(engine: Engine, name: str, wait_seconds: float = 0) -> AbstractContextManager[bool]:
+    """Hold the named lock for the block when it is free, or frees within `wait_seconds`;
+    yields False when another holds it still."""
     if engine.dialect.name == "postgresql":
-        return _postgres(engine, name)
+        return _postgres(engine, name, wait_seconds)
     database = engine.url.database
     if database and database != ":memory:":
-        return _file(database, name)
-    return _memory(name)
+        return _file(database, name, wait_seconds)
+    return _memory(name, wait_seconds)
