@@ -16,8 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.workload import dossiers, fill_mailbox, run_intake
-from tests.conftest import write_config
+from bench.workload import dossiers, fill_mailbox, run_intake, settings_for
 from tests.servers import Dovecot, SmtpServer
 
 
@@ -40,13 +39,7 @@ def main() -> None:
             started = time.perf_counter()
             size = fill_mailbox(dovecot, user, dossiers(backlog))
             filled = time.perf_counter() - started
-            config = write_config(
-                folder,
-                imap_port=dovecot.port,
-                user=user,
-                smtp_port=smtp.port,
-                db_url=f"sqlite:///{folder / 'intake.db'}",
-            )
+            config = settings_for(folder, dovecot, smtp, user)
             before = len(smtp.inbox.messages)
             run = run_intake(config, "poll")
             replies = len(smtp.inbox.messages) - before

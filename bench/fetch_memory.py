@@ -16,8 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.workload import settings_for
 from samples.factories import File, build_email
-from tests.conftest import write_config
 from tests.servers import PASSWORD, Dovecot, SmtpServer
 
 
@@ -42,13 +42,7 @@ def peak_of_poll(
 ) -> tuple[int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        config = write_config(
-            directory,
-            imap_port=dovecot.port,
-            user=user,
-            smtp_port=smtp.port,
-            db_url=f"sqlite:///{directory / 'bench.db'}",
-        )
+        config = settings_for(directory, dovecot, smtp, user)
         dovecot.append(user, raw)
         command = [str(Path(sys.executable).parent / "intake"), "--config", str(config), "poll"]
         # A small process starts the poll and reads its peak: a child forked straight from this

@@ -27,8 +27,8 @@ from pathlib import Path
 import mailparser
 from openpyxl import load_workbook
 
-from bench.workload import ENV, dossiers
-from tests.conftest import vn, write_config
+from bench.workload import ENV, dossiers, settings_for
+from tests.conftest import vn
 from tests.servers import Dovecot, SmtpServer
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -84,13 +84,7 @@ print(json.dumps({"start": loaded - started, "seconds": time.perf_counter() - lo
 
 
 def product(dovecot: Dovecot, smtp: SmtpServer, user: str, directory: Path) -> dict[str, float]:
-    config = write_config(
-        directory,
-        imap_port=dovecot.port,
-        user=user,
-        smtp_port=smtp.port,
-        db_url=f"sqlite:///{directory / 'intake.db'}",
-    )
+    config = settings_for(directory, dovecot, smtp, user)
     done = subprocess.run(
         [sys.executable, "-c", _PRODUCT, str(config)],
         env=ENV,

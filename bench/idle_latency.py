@@ -20,8 +20,8 @@ import time
 from email import policy
 from pathlib import Path
 
+from bench.workload import settings_for
 from samples.factories import NominationList, build_email, collectives, dossier, people
-from tests.conftest import write_config
 from tests.servers import PASSWORD, Dovecot, SmtpServer
 
 SENDER = "vanphong.snv@laichau.gov.vn"
@@ -51,13 +51,7 @@ def main() -> None:
         tempfile.TemporaryDirectory() as tmp,
     ):
         directory = Path(tmp)
-        config = write_config(
-            directory,
-            imap_port=dovecot.port,
-            user="idle",
-            smtp_port=smtp.port,
-            db_url=f"sqlite:///{directory / 'bench.db'}",
-        )
+        config = settings_for(directory, dovecot, smtp, "idle")
         env = {
             **os.environ,
             "INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD,

@@ -21,8 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from bench.workload import cpu_count, dossiers, finish, start_intake
-from tests.conftest import postgres_admin_url, write_config
+from bench.workload import cpu_count, dossiers, finish, settings_for, start_intake
+from tests.conftest import postgres_admin_url
 from tests.servers import Dovecot, SmtpServer
 
 
@@ -61,9 +61,7 @@ def one_round(
             client.append("INBOX", raw)
     name = f"bench_scale_{os.getpid()}_{user}"
     db_url = fresh_database(name)
-    config = write_config(
-        folder, imap_port=dovecot.port, user=user, smtp_port=smtp.port, db_url=db_url
-    )
+    config = settings_for(folder, dovecot, smtp, user, db_url)
     try:
         finish(start_intake(config, "status"))  # migrates, so the instances start on equal terms
         before = len(smtp.inbox.messages)

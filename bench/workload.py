@@ -15,8 +15,8 @@ from pathlib import Path
 
 from config.campaign import load_campaign
 from samples.factories import NominationList, build_email, collectives, dossier, people
-from tests.conftest import CAMPAIGN_FILE, vn
-from tests.servers import PASSWORD, Dovecot
+from tests.conftest import CAMPAIGN_FILE, vn, write_config
+from tests.servers import PASSWORD, Dovecot, SmtpServer
 
 INTAKE = str(Path(sys.executable).parent / "intake")
 # Replies are capped per sender per day in production; a backlog from ten units must not hit it.
@@ -25,6 +25,20 @@ ENV = {
     "INTAKE_OUTGOING__MAX_REPLIES_PER_SENDER_PER_DAY": "1000000",
     "PATH": "/usr/bin:/bin",
 }
+
+
+def settings_for(
+    folder: Path, dovecot: Dovecot, smtp: SmtpServer, user: str, db_url: str | None = None
+) -> Path:
+    """The settings file of a run in `folder`: the user's mailbox, the SMTP server, and the
+    database (a new SQLite file in `folder` unless `db_url` says otherwise)."""
+    return write_config(
+        folder,
+        imap_port=dovecot.port,
+        user=user,
+        smtp_port=smtp.port,
+        db_url=db_url or f"sqlite:///{folder / 'intake.db'}",
+    )
 
 
 def dossiers(count: int, distinct: int = 200) -> Iterator[bytes]:
