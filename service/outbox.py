@@ -116,17 +116,16 @@ def deliver_due(
         if not held:
             log.info("another sender holds the outbox; delivery left to it")
             return report
-        tried = set(due)
-        _deliver(engine, transport, envelope_from, max_attempts, moment, due, report)
-        while not report.unreachable:
-            with Session(engine) as session:
-                due = [
-                    m for m in outbox.mail_due(session, now or datetime.now(UTC)) if m not in tried
-                ]
-            if not due:
-                break
-            tried.update(due)
+        tried: set[int] = set()
+        while True:
             _deliver(engine, transport, envelope_from, max_attempts, moment, due, report)
+            tried.update(due)
+            if report.unreachable:
+                break
+            with Session(engine) as session:
+                queued_meanwhile = outbox.mail_due(session, now or datetime.now(UTC))
+            if not (due := [m for m in queued_meanwhile if m not in tried]):
+                break
     if report.sent or report.deferred or report.failed:
         log.info(
             "delivered: sent=%d deferred=%d failed=%d", report.sent, report.deferred, report.failed
