@@ -73,6 +73,11 @@ def poll_once(
         if process_pending(engine, ctx, report, moment, progress, backlog):
             last_taken = time.monotonic()
         elif time.monotonic() - last_taken > _BUSY_MAILBOX_PATIENCE_SECONDS:
+            log.warning(
+                "the instance holding the mailbox stored nothing for %.0f s; "
+                "new mail is left to the next poll",
+                _BUSY_MAILBOX_PATIENCE_SECONDS,
+            )
             break
         if report.problems:
             break  # the file store is unavailable: processing stops for this cycle
@@ -85,6 +90,12 @@ def poll_once(
             try:
                 if held:
                     report.filed = with_mailbox(ctx, mailbox, lambda m: file_handled(engine, m))
+                else:
+                    log.warning(
+                        "another instance still holds the mailbox after %.0f s; "
+                        "handled mail is filed away by the next poll",
+                        _FILING_WAIT_SECONDS,
+                    )
             except MailboxUnavailable as err:
                 log.error("mailbox unavailable, filing away skipped: %s", err)
                 report.problems.append(f"Chưa chuyển được thư đã xử lý vào thư mục: {err.reason}.")

@@ -26,10 +26,11 @@ from cli import app
 from domain.kinds import MessageState, Outcome
 from samples.factories import XLSX, File, NominationList, build_email, build_workbook, people
 from service.outbox import deliver_due
+from storage import locks
 from storage.db import make_engine
 from storage.models import InboundMessage, OutboundMail, RawMessage, Submission
 from tests import crash_harness
-from tests.conftest import Servers, unavailable
+from tests.conftest import Servers, unavailable, vn
 from tests.servers import PASSWORD
 from tests.test_faults import invariants_hold, load_backlog, poll, through
 from tests.test_intake_imap import SNV, snv_submission
@@ -135,6 +136,32 @@ def test_a_second_instance_shares_the_backlog_the_first_is_fetching(
     assert_clean(report)
     assert sum(shares) == setup.total
     assert min(shares) >= setup.total // 4, shares
+
+
+def test_a_poll_behind_a_mailbox_holder_that_stores_nothing_says_so_and_leaves_it_to_later(
+    servers: Servers,
+) -> None:
+    """Another instance holds the mailbox and stores nothing (stuck): the poll waits, then ends
+    saying in its log what it left and why, and the next poll, once the mailbox is free, takes
+    the mail. Before, a poll behind a busy mailbox ended without a word in the log."""
+    servers.append(snv_submission(), vn(20, 9))
+    command = [str(Path(sys.executable).parent / "intake"), "--config", str(servers.config), "poll"]
+    env = {**os.environ, "INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD}
+    engine = make_engine(servers.db_url)
+    with locks.exclusive(engine, locks.MAILBOX) as held:
+        assert held
+        behind = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert behind.returncode == 0, behind.stderr[-800:]
+    assert "Một phiên bản khác đang lấy thư" in behind.stdout
+    assert "stored nothing for 5 s; new mail is left to the next poll" in behind.stderr
+    assert "handled mail is filed away by the next poll" in behind.stderr
+    assert servers.dovecot.folder_counts(servers.user)["INBOX"] == 1
+    assert servers.replies(SNV) == []
+    after = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert after.returncode == 0, after.stderr[-800:]
+    assert len(servers.replies(SNV)) == 1
+    assert servers.dovecot.folder_counts(servers.user)["INBOX"] == 0
+    engine.dispose()
 
 
 def test_an_instance_killed_under_another_host_name_is_taken_over_within_a_minute(
