@@ -103,7 +103,7 @@ def main_options(
 @app.command()
 def poll(ctx: typer.Context) -> None:
     """Chạy một lượt: lấy thư mới, xử lý, phân loại thư, rồi gửi thư trả lời."""
-    application = load_app(ctx)
+    application = load_app(ctx, handles_mail=True)
     with logs.progress_on_terminal("Đang xử lý thư") as progress:
         report = application.poll(progress)
     if report.mailbox_busy:
@@ -133,7 +133,7 @@ def poll(ctx: typer.Context) -> None:
 @app.command()
 def run(ctx: typer.Context) -> None:
     """Chạy dịch vụ: xử lý thư, gửi bản tổng hợp và thư nhắc theo lịch, cho đến khi bị dừng."""
-    application = load_app(ctx)
+    application = load_app(ctx, handles_mail=True)
     if application.settings.desk.enabled:
         serve_in_background(application)
     scheduler.run_forever(application)

@@ -54,6 +54,12 @@ def _subject(status: object) -> tuple[str, str]:
     return str(native.get("common_name", "")), organisation
 
 
+def load_checker() -> None:
+    """Import pyHanko now rather than at the first PDF: for the commands that handle mail, so
+    their first message costs what the others do."""
+    import pyhanko.sign.validation  # noqa: F401
+
+
 def check_signatures(
     payload: bytes, trust_roots: Sequence[asn1_x509.Certificate]
 ) -> PaperSignatures:
