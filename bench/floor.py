@@ -66,7 +66,7 @@ def floor(dovecot: Dovecot, user: str, db: Path) -> float:
     return time.perf_counter() - started
 
 
-# The product as `intake poll` runs it (poll, then deliver), timed inside its own process once
+# The product as `intake poll` loads and runs it (poll, then deliver), timed inside its own process once
 # it is loaded, as the floor is timed once its imports are done: start-up is the same for any
 # backlog and is printed apart.
 _PRODUCT = """
@@ -74,7 +74,7 @@ import json, sys, time
 started = time.perf_counter()
 from cli.loading import load_app_from
 from pathlib import Path
-app = load_app_from(Path(sys.argv[1]))
+app = load_app_from(Path(sys.argv[1]), handles_mail=True)
 loaded = time.perf_counter()
 report = app.poll()
 delivery = app.deliver()

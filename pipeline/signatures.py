@@ -60,9 +60,26 @@ def load_checker() -> None:
     import pyhanko.sign.validation  # noqa: F401
 
 
+# A whole PDF ends with its cross-reference offset and "%%EOF" (ISO 32000-1, 7.5.5); readers
+# accept up to a kilobyte of trailing bytes after it.
+_TAIL = 2048
+
+
+def _plainly_unsigned(payload: bytes) -> bool:
+    """A whole PDF with no signature dictionary in it. A signature's /ByteRange names the file
+    offsets it covers, so it is written uncompressed, outside any object stream (ISO 32000-1,
+    12.8.1): where the bytes lack it, no signature can be there, and pyHanko (milliseconds a
+    file) has nothing to find. A file that does not end as a PDF goes to pyHanko, which says
+    why it cannot be read."""
+    tail = payload[-_TAIL:]
+    return b"startxref" in tail and b"%%EOF" in tail and b"/ByteRange" not in payload
+
+
 def check_signatures(
     payload: bytes, trust_roots: Sequence[asn1_x509.Certificate]
 ) -> PaperSignatures:
+    if _plainly_unsigned(payload):
+        return PaperSignatures()
     # pyHanko is imported here, when a PDF comes: it costs half a second at start-up otherwise,
     # for every `intake` command.
     from pyhanko.pdf_utils.reader import PdfFileReader
