@@ -108,9 +108,7 @@ def _tell(
     now: datetime,
 ) -> OutboundMail:
     msg = compose_notice(notice, to, answering, ctx.settings.outgoing.from_name, now)
-    mail = queue_email(session, msg, MailKind.DECISION, None, notice.unit.code)
-    session.flush()
-    return mail
+    return queue_email(session, msg, MailKind.DECISION, None, notice.unit.code)
 
 
 def _current_submission(

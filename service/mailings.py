@@ -99,7 +99,6 @@ def send_digest(engine: Engine, ctx: Context, now: datetime, *, again: bool = Fa
             view, recipients, ctx.settings.outgoing.from_name, build_workbook(snapshot)
         )
         mail = queue_email(session, message, MailKind.DIGEST)
-        session.flush()
         audit.append(
             session,
             actor=SYSTEM_ACTOR,
@@ -152,7 +151,6 @@ def send_reminders(
                 unit = reminder.entry.unit
                 mail = queue_email(session, message, MailKind.REMINDER, unit_code=unit.code)
                 queued.append(reminder)
-                session.flush()
                 audit.append(
                     session,
                     actor=SYSTEM_ACTOR,

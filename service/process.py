@@ -58,7 +58,7 @@ from storage import audit, inbound, outbox, submissions
 from storage.db import claiming_session
 from storage.decisions import effective_campaign
 from storage.files import StorageUnavailable
-from storage.models import InboundMessage, OutboundMail
+from storage.models import InboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def _handle_submission(
         several_files=len(extraction.list_files) > 1,
     )
     answer = compose_submission_reply(reply, mail, ctx.settings.outgoing.from_name, now)
-    return replace(handled, reply=queue_email(session, answer, kind, message.id, unit.code))
+    return replace(handled, reply_id=queue_email(session, answer, kind, message.id, unit.code).id)
 
 
 def _compose_answer(
@@ -220,7 +220,7 @@ class Processed:
     rule: str
     unit: str = "-"
     codes: tuple[str, ...] = ()
-    reply: OutboundMail | None = None
+    reply_id: int | None = None
 
 
 def process_message(
@@ -242,7 +242,7 @@ def process_message(
             "from": message.from_address,
             "detail": message.outcome_detail,
             "findings": list(done.codes),
-            "reply": done.reply.id if done.reply else None,
+            "reply": done.reply_id,
         },
         at=now,
     )
@@ -282,7 +282,7 @@ def _process(session: Session, ctx: Context, message: InboundMessage, now: datet
     )
     if kind is not None:
         answer = _compose_answer(ctx, kind, message, mail, now)
-        return Processed(decision.rule, reply=queue_email(session, answer, kind, message.id))
+        return Processed(decision.rule, reply_id=queue_email(session, answer, kind, message.id).id)
     return Processed(decision.rule)
 
 
@@ -349,6 +349,7 @@ def _process_claimed(
             return True  # another instance is on it, or has finished it
         try:
             done = process_message(session, ctx, message, now)
+            outcome = str(message.outcome)  # read before the commit expires it
             session.commit()
         except (OperationalError, InterfaceError):
             # The database, not the message: stop the cycle without counting an attempt,
@@ -369,15 +370,15 @@ def _process_claimed(
             log.exception("processing message %s failed", message_id)
             _record_failure(engine, message_id, err, max_attempts, report)
             return True
-        report.outcomes[str(message.outcome)] += 1
+        report.outcomes[outcome] += 1
         log.info(
             "message %s: unit=%s outcome=%s rule=%s findings=%s reply=%s",
             message_id,
             done.unit,
-            message.outcome,
+            outcome,
             done.rule,
             ",".join(done.codes) or "-",
-            done.reply.id if done.reply else "-",
+            done.reply_id or "-",
         )
     return True
 

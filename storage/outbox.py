@@ -41,6 +41,7 @@ def queue_mail(
         data=data,
     )
     session.add(mail)
+    session.flush()  # its id, for the audit row that records it
     return mail
 
 

@@ -15,6 +15,7 @@ and delivering every second. Then the invariants are checked.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import signal
 import subprocess
@@ -297,15 +298,22 @@ def check(
             ).all()
         )
         chain = audit.verify(session)
-        handled_rows = Counter(
-            row.object_id
-            for row in audit.rows(session)
-            if row.action == AuditAction.MESSAGE_HANDLED.value
-        )
+        handled = [r for r in audit.rows(session) if r.action == AuditAction.MESSAGE_HANDLED.value]
+        handled_rows = Counter(row.object_id for row in handled)
+        replies = {
+            str(mail.inbound_message_id): mail.id
+            for mail in session.exec(select(OutboundMail)).all()
+        }
     engine.dispose()
     # The audit trail is written in the transactions it records: killed ones leave no row.
     if not chain.intact:
         report.problems.append(f"audit chain broken: {chain.breaks}")
+    # Each handled row names the reply queued with it, or none when there is none.
+    unlinked = [
+        r.object_id for r in handled if json.loads(r.details)["reply"] != replies.get(r.object_id)
+    ]
+    if unlinked:
+        report.problems.append(f"audit rows not naming their reply: messages {unlinked}")
     twice = [m for m, n in handled_rows.items() if n != 1]
     if twice or len(handled_rows) != total:
         report.problems.append(
