@@ -8,7 +8,8 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from email.utils import make_msgid
 from pathlib import Path
@@ -131,6 +132,41 @@ def finish(process: subprocess.Popen) -> Run:  # type: ignore[type-arg]
 
 def run_intake(config: Path, *args: str, env: dict[str, str] | None = None) -> Run:
     return finish(start_intake(config, *args, env=env))
+
+
+def _rss_mb(pid: int) -> float | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:  # it has ended
+        return None
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else None
+
+
+def _command_pid(measuring: subprocess.Popen) -> int | None:  # type: ignore[type-arg]
+    """The `intake` process the measuring process started, once it has."""
+    try:
+        children = Path(f"/proc/{measuring.pid}/task/{measuring.pid}/children").read_text()
+    except OSError:
+        return None
+    return int(children.split()[0]) if children.split() else None
+
+
+def rss_while_running(
+    measuring: subprocess.Popen,  # type: ignore[type-arg]
+    progress: Callable[[], int],
+    every_seconds: float = 0.5,
+) -> list[tuple[int, float]]:
+    """(`progress()`, RSS in MB) of the running command, sampled until it ends: how its memory
+    moves as the work advances, where the peak alone cannot tell a warm-up from growth."""
+    samples: list[tuple[int, float]] = []
+    while measuring.poll() is None:
+        pid = _command_pid(measuring)
+        rss = _rss_mb(pid) if pid else None
+        if rss is not None:
+            samples.append((progress(), rss))
+        time.sleep(every_seconds)
+    return samples
 
 
 def cpu_count() -> int:
