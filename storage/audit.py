@@ -10,11 +10,11 @@ and the head always names the last row, which `verify` checks a cut-off tail aga
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
 from domain.audit import AuditFields, ChainReport, StoredRow, details_json, row_hash, verify_chain
@@ -45,7 +45,7 @@ def append(
     reason: str = "",
     details: Mapping[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEntry:
+) -> AuditFields:
     # The head's row lock (PostgreSQL) or the write lock (SQLite) serialises appends; the
     # number and the hash before this row come back with the update that takes it.
     head = session.execute(
@@ -70,25 +70,15 @@ def append(
         details=details_json(details or {}),
     )
     digest = row_hash(head.hash, fields)
-    entry = AuditEntry(
-        seq=fields.seq,
-        at=fields.at,
-        actor=fields.actor,
-        action=fields.action,
-        object_kind=fields.object_kind,
-        object_id=fields.object_id,
-        unit_code=fields.unit_code,
-        reason=fields.reason,
-        details=fields.details,
-        previous_hash=head.hash,
-        hash=digest,
+    # A plain INSERT: nothing reads the row back as an object in this transaction.
+    session.execute(
+        insert(AuditEntry).values(**asdict(fields), previous_hash=head.hash, hash=digest)
     )
-    session.add(entry)
     session.execute(
         update(AuditHead).where(col(AuditHead.id) == 1).values(hash=digest),
         execution_options=_HEAD_ONLY,
     )
-    return entry
+    return fields
 
 
 def _fields(entry: AuditEntry) -> AuditFields:
