@@ -217,7 +217,7 @@ def _values_suffice(payload: bytes) -> bool:
     return not legacy and sheets <= _CALAMINE_MAX_SHEET_BYTES
 
 
-def _openpyxl_sheets(payload: bytes) -> Iterator[Sheet]:
+def _xlsx_sheets(payload: bytes) -> Iterator[Sheet]:
     """An .xlsx's sheets: calamine's values, about ten times faster, where they say all the
     checks need (`_values_suffice`); openpyxl where a cell's font matters or a sheet is large."""
     check_zip_limits(payload)
@@ -318,8 +318,8 @@ def read_sheets(payload: bytes, kind: FileKind, name: str = "CSV") -> list[Sheet
     if kind is FileKind.ENCRYPTED:
         raise PasswordProtected(reason("password_to_open"))
     readers: dict[FileKind, Callable[[], Iterable[Sheet]]] = {
-        FileKind.XLSX: lambda: _openpyxl_sheets(payload),
-        FileKind.XLSM: lambda: _openpyxl_sheets(payload),
+        FileKind.XLSX: lambda: _xlsx_sheets(payload),
+        FileKind.XLSM: lambda: _xlsx_sheets(payload),
         FileKind.XLS: lambda: _calamine_sheets(payload, zipped=False),
         FileKind.ODS: lambda: _calamine_sheets(payload, zipped=True),
         FileKind.CSV: lambda: _csv_sheets(payload, name),
