@@ -38,7 +38,6 @@ from cli.decide import audit_app, decide_app
 from cli.loading import AtOption, fail, load_app, moment
 from cli.logs import LogFormat
 from cli.users import users_app
-from desk.serve import serve, serve_in_background
 from domain.wording import format_vnd, outcome_label, status_label
 from service import mailings, papers
 from service.health import run_checks
@@ -135,6 +134,8 @@ def run(ctx: typer.Context) -> None:
     """Chạy dịch vụ: xử lý thư, gửi bản tổng hợp và thư nhắc theo lịch, cho đến khi bị dừng."""
     application = load_app(ctx, handles_mail=True)
     if application.settings.desk.enabled:
+        from desk.serve import serve_in_background  # the web stack only where it is served
+
         serve_in_background(application)
     scheduler.run_forever(application)
 
@@ -151,6 +152,8 @@ def web(
     application = load_app(ctx)
     desk = application.settings.desk
     typer.echo(f"Bàn làm việc: http://{host or desk.host}:{port or desk.port}/")
+    from desk.serve import serve  # the web stack only where it is served
+
     serve(application, host, port)
 
 
