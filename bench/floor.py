@@ -23,10 +23,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import mailparser
 from openpyxl import load_workbook
 
+from bench.stages import summary
 from bench.workload import ENV, dossiers, settings_for
 from tests.conftest import vn
 from tests.servers import Dovecot, SmtpServer
@@ -74,16 +76,19 @@ import json, sys, time
 started = time.perf_counter()
 from cli.loading import load_app_from
 from pathlib import Path
+from bench.stages import measured
 app = load_app_from(Path(sys.argv[1]), handles_mail=True)
 loaded = time.perf_counter()
-report = app.poll()
-delivery = app.deliver()
+with measured() as stages:
+    report = app.poll()
+    delivery = app.deliver()
 print(json.dumps({"start": loaded - started, "seconds": time.perf_counter() - loaded,
-                  "handled": sum(report.outcomes.values()), "sent": delivery.sent}))
+                  "handled": sum(report.outcomes.values()), "sent": delivery.sent,
+                  "stages": stages}))
 """
 
 
-def product(dovecot: Dovecot, smtp: SmtpServer, user: str, directory: Path) -> dict[str, float]:
+def product(dovecot: Dovecot, smtp: SmtpServer, user: str, directory: Path) -> dict[str, Any]:
     config = settings_for(directory, dovecot, smtp, user)
     done = subprocess.run(
         [sys.executable, "-c", _PRODUCT, str(config)],
@@ -92,7 +97,7 @@ def product(dovecot: Dovecot, smtp: SmtpServer, user: str, directory: Path) -> d
         text=True,
         check=True,
     )
-    measured: dict[str, float] = json.loads(done.stdout.splitlines()[-1])
+    measured: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return measured
 
 
@@ -103,6 +108,7 @@ def main() -> None:
     args = parser.parse_args()
     batch = list(dossiers(args.messages))
     floor_rates, product_rates = [], []
+    stage_lines = []
     with Dovecot() as dovecot, SmtpServer() as smtp, tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             for user in (f"floor{r}", f"product{r}"):
@@ -111,12 +117,15 @@ def main() -> None:
                         client.append("INBOX", raw, msg_time=vn(21))
             folder = Path(tmp) / f"round{r}"
             folder.mkdir()
-            seconds = floor(dovecot, f"floor{r}", folder / "floor.db")
-            floor_rates.append(args.messages / seconds)
+            floor_seconds = floor(dovecot, f"floor{r}", folder / "floor.db")
+            floor_rates.append(args.messages / floor_seconds)
             before = len(smtp.inbox.messages)
             measured = product(dovecot, smtp, f"product{r}", folder)
             replies = len(smtp.inbox.messages) - before
             product_rates.append(args.messages / measured["seconds"])
+            stage_lines.append(
+                summary(measured["stages"], args.messages, measured["seconds"], floor_seconds)
+            )
             print(
                 f"round {r + 1}: floor {floor_rates[-1]:.1f} msg/s, product "
                 f"{product_rates[-1]:.1f} msg/s ({measured['handled']:.0f} handled, "
@@ -124,6 +133,8 @@ def main() -> None:
                 f"ratio {product_rates[-1] / floor_rates[-1]:.2f}"
             )
     ratios = [p / f for p, f in zip(product_rates, floor_rates, strict=True)]
+    # The stages of the round whose ratio is the median.
+    print(stage_lines[sorted(range(len(ratios)), key=ratios.__getitem__)[len(ratios) // 2]])
     print(
         f"median: floor {statistics.median(floor_rates):.1f} msg/s, product "
         f"{statistics.median(product_rates):.1f} msg/s, ratio {statistics.median(ratios):.2f}"

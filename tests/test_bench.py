@@ -26,6 +26,11 @@ def bench(module: str, *args: str) -> str:
 def test_floor_against_product_prints_the_ratio() -> None:
     out = bench("floor", "--messages", "10", "--rounds", "1")
     assert "10 handled, 10 replies at SMTP" in out, out
+    # Where the product's time went, every stage entered (the benchmark refuses otherwise).
+    assert re.search(r"handle [\d.]+ \(parse [\d.]+, .*read the files [\d.]+", out), out
+    assert re.search(
+        r"The floor's steps as the product does them .*= [\d.]+ × the whole floor", out
+    ), out
     assert re.search(r"median: floor [\d.]+ msg/s, product [\d.]+ msg/s, ratio [\d.]+", out), out
 
 
