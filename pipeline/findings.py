@@ -341,7 +341,7 @@ OUTCOME_DETAILS: dict[str, str] = {
     "too_large": "thư {size} MB, vượt giới hạn",
     "nothing_again": "không kèm tệp, đã trả lời thư như vậy trong 24 giờ qua: cần người đọc",
     "answers_us": "đơn vị trả lời thư của hệ thống, không kèm tệp: cần người đọc",
-    "submission": "{unit} v{version}: {status}",
+    "submission": "{unit}, lần gửi thứ {version}: {status}",
     # Appended when a reply was due but the policy held it back.
     "reply_capped": "; không trả lời: đã đủ số thư trả lời trong ngày cho địa chỉ này",
     "reply_already_sent": "; không trả lời: đã trả lời thư như vậy trong 24 giờ qua",

@@ -27,6 +27,7 @@ from domain.kinds import (
     SubmissionStatus,
 )
 from domain.model import ParsedEmail
+from domain.wording import status_label
 from pipeline.annotate import annotated_copies
 from pipeline.examine import examine, looks_like_submission
 from pipeline.findings import outcome_detail
@@ -161,7 +162,7 @@ def _handle_submission(
         MailKind.ERROR_REPORT if status is SubmissionStatus.REJECTED else MailKind.ACKNOWLEDGEMENT
     )
     detail = outcome_detail(
-        "submission", unit=unit.code, version=submission.version, status=status.value
+        "submission", unit=unit.code, version=submission.version, status=status_label(status)
     )
     kind, detail = _allowed(facts, wanted, detail)
     folder = Folder.REJECTED if status is SubmissionStatus.REJECTED else Folder.PROCESSED

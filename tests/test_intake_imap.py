@@ -112,6 +112,8 @@ def test_a_valid_submission_is_stored_acknowledged_and_filed(servers: Servers) -
         3,
     )
     assert stored.received_at == vn(20, 9)
+    # What the status command and the desk show of the message, in the officers' words.
+    assert [m.outcome_detail for m in ledger(servers)] == ["SNV, lần gửi thứ 1: đã tiếp nhận"]
     folders = servers.dovecot.folder_counts(servers.user)
     assert folders["INBOX"] == 0 and folders["Processed"] == 1
     assert all(b"\\Seen" not in flags for flags in servers.dovecot.flags(servers.user, "Processed"))
