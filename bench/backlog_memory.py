@@ -55,7 +55,7 @@ def handled_so_far(db: Path) -> int:
 
 def after_warm_up(samples: list[tuple[int, float]]) -> str:
     at_warm = [rss for done, rss in samples if done >= _WARM]
-    if not at_warm:
+    if not at_warm or samples[-1][0] <= _WARM:  # no more messages after the warm-up
         return ""
     return (
         f"; RSS at {_WARM} handled {at_warm[0]:.0f} MB, highest after {max(at_warm):.0f} MB "
