@@ -36,11 +36,8 @@ _WARM = 1000
 
 def handled(db: Path) -> dict[str, int]:
     with sqlite3.connect(db) as connection:
-        rows = connection.execute(
-            "SELECT outcome, count(*) FROM inbound_message WHERE outcome IS NOT NULL "
-            "GROUP BY outcome"
-        )
-        return {str(outcome): count for outcome, count in rows}
+        rows = connection.execute("SELECT outcome, count(*) FROM inbound_message GROUP BY outcome")
+        return {str(outcome): count for outcome, count in rows}  # "None": not handled yet
 
 
 def handled_so_far(db: Path) -> int:
@@ -48,7 +45,7 @@ def handled_so_far(db: Path) -> int:
     if not db.exists():
         return 0
     try:
-        return sum(handled(db).values())
+        return sum(n for outcome, n in handled(db).items() if outcome != "None")
     except sqlite3.OperationalError:  # not migrated yet
         return 0
 
