@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from bench.workload import settings_for
+from bench.workload import run_intake, settings_for
 from samples.factories import File, build_email
-from tests.servers import PASSWORD, Dovecot, SmtpServer
+from tests.servers import Dovecot, SmtpServer
 
 
 def scan(megabytes: int) -> bytes:
@@ -30,13 +28,6 @@ def scan(megabytes: int) -> bytes:
     )
 
 
-_MEASURE = (
-    "import resource, subprocess, sys\n"
-    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
-    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-)
-
-
 def peak_of_poll(
     dovecot: Dovecot, smtp: SmtpServer, raw: bytes, user: str, env: dict[str, str]
 ) -> tuple[int, float]:
@@ -44,18 +35,8 @@ def peak_of_poll(
         directory = Path(tmp)
         config = settings_for(directory, dovecot, smtp, user)
         dovecot.append(user, raw)
-        command = [str(Path(sys.executable).parent / "intake"), "--config", str(config), "poll"]
-        # A small process starts the poll and reads its peak: a child forked straight from this
-        # one would count this process's pages (the 100 MB message) as its own until exec.
-        measured = subprocess.run(
-            [sys.executable, "-c", _MEASURE, *command],
-            env={"INTAKE_MAILBOX__IMAP__PASSWORD": PASSWORD, "PATH": "/usr/bin:/bin", **env},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        code, peak_kb = measured.stdout.split()
-        return int(code), int(peak_kb) / 1024
+        run = run_intake(config, "poll", env=env)
+        return run.exit_code, run.peak_mb
 
 
 def main() -> None:
