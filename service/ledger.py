@@ -8,11 +8,8 @@ stored UID cursor, filing away by the ledger), so running it again after a drop 
 
 from __future__ import annotations
 
-import email
-import email.parser
 import logging
 from collections.abc import Callable, Sequence
-from email import policy
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
@@ -21,6 +18,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from domain.kinds import SYSTEM_ACTOR, AuditAction, Outcome
 from pipeline.mailbox import Cursor, Mailbox, MailboxUnavailable, MessageRef, Spool, Unfetchable
+from pipeline.parse import parse_headers
 from service.context import Context, PollReport
 from storage import audit, inbound
 from storage.files import FileStore
@@ -30,18 +28,13 @@ T = TypeVar("T")
 
 
 def _header_summary(raw: bytes) -> tuple[str, str, str]:
-    """Message-ID, sender and subject for the ledger; blanks when the headers are unreadable."""
+    """Message-ID, sender and subject for the ledger, read as processing reads them; blanks when
+    the headers are unreadable."""
     try:
-        headers = email.parser.BytesHeaderParser(policy=policy.default).parsebytes(raw)
-        sender = headers.get("From")
-        address = sender.addresses[0].addr_spec.lower() if sender and sender.addresses else ""
-        return (
-            str(headers.get("Message-ID") or "").strip(),
-            address,
-            str(headers.get("Subject") or "")[:500],
-        )
+        head = parse_headers(raw)
     except Exception:  # any header the parser chokes on: the full parse will report it
         return "", "", ""
+    return head.message_id, head.from_address, head.subject[:500]
 
 
 class _Tries:

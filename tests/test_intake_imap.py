@@ -389,6 +389,32 @@ def test_a_message_that_keeps_failing_is_quarantined_then_replayed(servers: Serv
     assert servers.dovecot.folder_counts(servers.user)["INBOX"] == 0
 
 
+def test_a_message_that_fails_still_names_its_sender_when_the_from_header_is_odd(
+    servers: Servers,
+) -> None:
+    """What the ledger knows from the fetch alone (all that is left when processing fails) is
+    read as processing reads it: a display name carrying CR LF and a colon still gives the
+    sender and the subject, for the person looking at what failed."""
+    good = servers.config.read_text()
+    blocker = servers.config.parent / "not-a-folder"
+    blocker.write_text("the file store cannot be created under a file")
+    servers.config.write_text(
+        good.replace(str(servers.config.parent / "files"), str(blocker / "files"))
+    )
+    odd = re.sub(
+        rb"^From: .*$",
+        b"From: =?utf-8?q?V=C4=83n_th=C6=B0=0D=0ABcc=3A_x?= <" + SNV.encode() + b">",
+        snv_submission(),
+        count=1,
+        flags=re.MULTILINE,
+    )
+    servers.append(odd, vn(20))
+    intake(servers, "poll")
+    [failed] = ledger(servers)
+    assert failed.state == MessageState.FAILED
+    assert (failed.from_address, failed.subject) == (SNV, "Sở Nội vụ gửi hồ sơ đề nghị khen thưởng")
+
+
 def test_a_naive_auto_responder_gets_one_answer_not_a_loop(
     servers: Servers, tmp_path: Path
 ) -> None:
